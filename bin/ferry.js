@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// Runs Ferry's TypeScript sources through tsx, pinned to the project's tsconfig
+// so that decorators compile the same way whatever the current directory is.
+import { register } from 'tsx/esm/api';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+register({ tsconfig: `${root}tsconfig.json` });
+const { main } = await import('../src/cli.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,240 @@
+import { Collection, Entity, Index, ManyToOne, OneToMany, PrimaryKey, Property, Unique, type Ref, type Opt } from '@mikro-orm/core';
+import { BaseEntity } from './base.js';
+import { CloudConnection } from './clouds.js';
+import { SourceHost } from './hosts.js';
+import { TransportServer } from './transports.js';
+
+/** `ActionState` of the spec; only the task state machine writes it. */
+export enum ActionState {
+  Created = 1000,
+  WaitSnapshot = 1001,
+  Snapshotted = 1002,
+  Error = 1003,
+  Stopped = 1004,
+  Success = 1005,
+  ExecuteV2V = 1006,
+  WaitRecovery = 1007,
+  InRecovery = 1008,
+  Completed = 1009,
+}
+
+/** `LastSync` of the spec. */
+export enum LastSync {
+  Normal = 0,
+  Requested = 1,
+  Running = 2,
+}
+
+@Entity({ tableName: 'tasks' })
+@Index({ properties: ['actionState'] })
+export class Task extends BaseEntity {
+  @Property({ type: 'string', length: 255, unique: true })
+  name!: string;
+
+  /** larger runs first */
+  @Property({ type: 'integer', default: 0 })
+  priority: Opt<number> = 0;
+
+  @ManyToOne(() => SourceHost, { ref: true, deleteRule: 'restrict' })
+  sourceHost!: Ref<SourceHost>;
+
+  @ManyToOne(() => CloudConnection, { ref: true, deleteRule: 'restrict' })
+  cloud!: Ref<CloudConnection>;
+
+  @ManyToOne(() => TransportServer, { ref: true, nullable: true, deleteRule: 'restrict' })
+  srcTransport?: Ref<TransportServer>;
+
+  @ManyToOne(() => TransportServer, { ref: true, deleteRule: 'restrict' })
+  targetTransport!: Ref<TransportServer>;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  storageId?: string;
+
+  @Property({ type: 'integer' })
+  intervalMinutes!: number;
+
+  @Property({ type: 'integer' })
+  maxSnapsNum!: number;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz' })
+  startTime!: Date;
+
+  @Property({ type: 'boolean', default: false })
+  isCompressed: Opt<boolean> = false;
+
+  /** MB/s; 0 means no limit */
+  @Property({ type: 'integer', default: 0 })
+  qosLimit: Opt<number> = 0;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  flavorId?: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  networkId?: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  subnetId?: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  routeId?: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  securityGroupId?: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  aggregateId?: string;
+
+  @Property({ type: 'integer', nullable: true })
+  cpu?: number;
+
+  @Property({ type: 'integer', nullable: true })
+  sockets?: number;
+
+  /** GB */
+  @Property({ type: 'integer', nullable: true })
+  memory?: number;
+
+  @Property({ type: 'integer', nullable: true })
+  bandwidth?: number;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  targetServerName?: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  targetServerId?: string;
+
+  @Property({ type: 'smallint', default: ActionState.Created })
+  actionState: Opt<ActionState> = ActionState.Created;
+
+  @Property({ type: 'smallint', default: LastSync.Normal })
+  lastSync: Opt<LastSync> = LastSync.Normal;
+
+  @Property({ type: 'integer', default: 0 })
+  snapTimes: Opt<number> = 0;
+
+  @Property({ type: 'text', default: '' })
+  status: Opt<string> = '';
+
+  /** bytes of the current copy */
+  @Property({ type: 'bigint', default: 0 })
+  snapshotSize: Opt<string> = '0';
+
+  @Property({ type: 'bigint', default: 0 })
+  transferredSize: Opt<string> = '0';
+
+  /** seconds left in the current copy */
+  @Property({ type: 'bigint', nullable: true })
+  predictDoneSeconds?: string;
+
+  /** last per-task event sequence number handed out */
+  @Property({ type: 'bigint', default: 0 })
+  eventSeq: Opt<string> = '0';
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', onUpdate: () => new Date(), defaultRaw: 'now()' })
+  updatedAt: Opt<Date> = new Date();
+
+  @OneToMany(() => TaskVolume, (v) => v.task, { orphanRemoval: true })
+  volumes = new Collection<TaskVolume>(this);
+
+  @OneToMany(() => TaskNetInterface, (n) => n.task, { orphanRemoval: true })
+  netInterfaces = new Collection<TaskNetInterface>(this);
+}
+
+@Entity({ tableName: 'task_volumes' })
+export class TaskVolume extends BaseEntity {
+  @ManyToOne(() => Task, { ref: true, deleteRule: 'cascade' })
+  task!: Ref<Task>;
+
+  /** the source disk, e.g. /dev/vda */
+  @Property({ type: 'string', length: 255 })
+  volumeName!: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  volumeType?: string;
+
+  @Property({ type: 'integer' })
+  volumeSizeGb!: number;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  cloudVolumeName?: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  cloudVolumeId?: string;
+
+  @Property({ type: 'boolean', default: false })
+  preAlloc: Opt<boolean> = false;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  storageId?: string;
+
+  /** the device the volume is attached as on the target transport */
+  @Property({ type: 'string', length: 1024, nullable: true })
+  device?: string;
+}
+
+@Entity({ tableName: 'task_net_interfaces' })
+export class TaskNetInterface extends BaseEntity {
+  @ManyToOne(() => Task, { ref: true, deleteRule: 'cascade' })
+  task!: Ref<Task>;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  networkId?: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  securityGroupId?: string;
+
+  @Property({ type: 'string', length: 32, nullable: true })
+  mac?: string;
+
+  /** [{ SubnetId, Ip }] */
+  @Property({ type: 'json' })
+  subnets: { subnetId: string; ip?: string }[] = [];
+}
+
+/** One cloud snapshot set taken after a copy cycle. */
+@Entity({ tableName: 'task_snapshots' })
+@Unique({ properties: ['task', 'cycle'] })
+export class TaskSnapshot extends BaseEntity {
+  @ManyToOne(() => Task, { ref: true, deleteRule: 'cascade' })
+  task!: Ref<Task>;
+
+  /** the copy cycle (SnapTimes) the snapshot closes */
+  @Property({ type: 'integer' })
+  cycle!: number;
+
+  /** cloud snapshot id per task volume id */
+  @Property({ type: 'json' })
+  cloudSnapshotIds: Opt<Record<string, string>> = {};
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  deletedAt?: Date;
+}
+
+/**
+ * The durable task event log. `id` is a global cursor for subscriptions;
+ * `seq` numbers a task's events without gaps.
+ */
+@Entity({ tableName: 'task_events' })
+@Unique({ properties: ['task', 'seq'] })
+export class TaskEvent {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Task, { ref: true, deleteRule: 'cascade' })
+  task!: Ref<Task>;
+
+  @Property({ type: 'bigint' })
+  seq!: string;
+
+  @Property({ type: 'string', length: 64 })
+  type!: string;
+
+  @Property({ type: 'text' })
+  message!: string;
+
+  @Property({ type: 'json', nullable: true })
+  payload?: Record<string, unknown>;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+}

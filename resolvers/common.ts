@@ -1,0 +1,54 @@
+import { Field, ID, Int, InterfaceType, ObjectType, registerEnumType } from 'type-graphql';
+import type { ErrorCode, Result, ServiceError } from '../src/services/errors.js';
+
+export enum UserErrorCode {
+  INVALID_INPUT = 'INVALID_INPUT',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  THROTTLED = 'THROTTLED',
+  LICENSE_INVALID = 'LICENSE_INVALID',
+  LICENSE_UNAVAILABLE = 'LICENSE_UNAVAILABLE',
+  NOT_IMPLEMENTED = 'NOT_IMPLEMENTED',
+  UNAVAILABLE = 'UNAVAILABLE',
+}
+registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation was refused.' });
+
+// Keeps the enum and the services' error codes in step at compile time.
+export const userErrorCodes: Record<ErrorCode, UserErrorCode> = UserErrorCode;
+
+@InterfaceType({ description: 'An object with a global id, fetchable with `node(id)`.' })
+export abstract class Node {
+  @Field(() => ID)
+  id!: string;
+}
+
+@ObjectType({ description: 'A refusal of a mutation: which input field, why, and a stable code.' })
+export class UserError {
+  @Field(() => String, { nullable: true, description: 'The input field at fault, when one is.' })
+  field?: string;
+
+  @Field(() => String)
+  message!: string;
+
+  @Field(() => UserErrorCode)
+  code!: UserErrorCode;
+
+  @Field(() => Int, { nullable: true, description: 'Seconds to wait before retrying (THROTTLED).' })
+  retryAfterSeconds?: number;
+}
+
+@ObjectType()
+export abstract class Payload {
+  @Field(() => [UserError])
+  userErrors: UserError[] = [];
+}
+
+export const toUserError = (e: ServiceError): UserError => ({ ...e, code: e.code as UserErrorCode });
+
+/** Builds a mutation payload from a service result: the mapped value, or the refusal. */
+export function payload<T, P extends Payload>(result: Result<T>, map: (value: T) => Omit<P, 'userErrors'>): P {
+  if (!result.ok) return { userErrors: [toUserError(result.error)] } as unknown as P;
+  return { ...map(result.value), userErrors: [] } as unknown as P;
+}

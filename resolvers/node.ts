@@ -1,0 +1,25 @@
+import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import type { GraphQLContext } from '../src/graphql/context.js';
+import { fromGlobalId } from '../src/graphql/global-id.js';
+import { userNode } from './auth.js';
+import { Node } from './common.js';
+import { licenseNode } from './license.js';
+
+/** How each type behind a global id is fetched; later capabilities add their types here. */
+const fetchers: Record<string, (ctx: GraphQLContext, id: string) => Promise<Node | null>> = {
+  User: async (ctx, id) => (ctx.auth?.userId === id ? userNode(ctx.auth) : null),
+  License: async (ctx, id) => {
+    const current = await ctx.services.license.current();
+    return current.ok && current.value.id === id ? licenseNode(current.value) : null;
+  },
+};
+
+@Resolver()
+export class NodeResolver {
+  @Query(() => Node, { nullable: true, description: 'Any object by its global id.' })
+  async node(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Node | null> {
+    const parsed = fromGlobalId(id);
+    const fetch = parsed && fetchers[parsed.type];
+    return fetch ? fetch(ctx, parsed.id) : null;
+  }
+}

@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
+import { runLicenseCommand } from './cli/license-command.js';
+import { runServe } from './cli/serve-command.js';
+
+const usage = `Usage: ferry <command>
+
+Commands:
+  serve                     run Ferry (GraphQL, REST shim, health) — see README.md for its settings
+  schema [--out FILE]       print the GraphQL SDL (or write it to FILE)
+  license keygen [--out-dir DIR]
+                            make an Ed25519 key pair for signing activation keys
+  license issue --private-key FILE --credits N --expires YYYY-MM-DD [--id UUID]
+                            print an activation key
+`;
+
+/** `ferry` subcommands; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await runServe();
+      case 'schema': {
+        const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
+        const { printFerrySchema } = await import('./graphql/schema.js');
+        const sdl = await printFerrySchema();
+        if (values.out) await writeFile(values.out, sdl + '\n');
+        else process.stdout.write(sdl + '\n');
+        return 0;
+      }
+      case 'license':
+        return await runLicenseCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(usage);
+        return command === undefined ? 1 : 0;
+      default:
+        process.stderr.write(`ferry: unknown command "${command}"\n\n${usage}`);
+        return 1;
+    }
+  } catch (err) {
+    process.stderr.write(`ferry ${command}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

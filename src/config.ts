@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { parseDuration } from './util/duration.js';
+
+export interface LoginThrottlePolicy {
+  /** failures allowed before any wait is imposed */
+  freeFailures: number;
+  /** wait after the first failure past the free ones; doubles each further failure */
+  baseDelayMs: number;
+  /** failures after which the account name is locked for lockMs */
+  lockAfterFailures: number;
+  lockMs: number;
+}
+
+export interface FerryConfig {
+  host: string;
+  port: number;
+  /** PostgreSQL URL; when absent Ferry starts embedded PostgreSQL in dataDir */
+  databaseUrl?: string;
+  dataDir: string;
+  embeddedPgPort: number;
+  adminPassword?: string;
+  tokenTtlSeconds: number;
+  licensePublicKey?: string;
+  /** base64 of 32 bytes; when absent the key is kept in `${dataDir}/master.key` */
+  masterKey?: string;
+  loginThrottle: LoginThrottlePolicy;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+export const defaultLoginThrottle: LoginThrottlePolicy = {
+  freeFailures: 3,
+  baseDelayMs: 1_000,
+  lockAfterFailures: 10,
+  lockMs: 15 * 60_000,
+};
+
+function port(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError(`${name} must be a TCP port number (0-65535), got "${value}"`);
+  }
+  return n;
+}
+
+/** Reads Ferry's configuration from the environment; every variable is documented in README.md. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FerryConfig {
+  const ttl = parseDuration(env.FERRY_TOKEN_TTL ?? '2h');
+  if (ttl === undefined || ttl < 1) {
+    throw new ConfigError(`FERRY_TOKEN_TTL must be a duration such as 90s, 30m, 2h or 1d, got "${env.FERRY_TOKEN_TTL}"`);
+  }
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: port('PORT', env.PORT, 8080),
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.FERRY_DATA_DIR || '.data'),
+    embeddedPgPort: port('FERRY_EMBEDDED_PG_PORT', env.FERRY_EMBEDDED_PG_PORT, 54329),
+    adminPassword: env.FERRY_ADMIN_PASSWORD || undefined,
+    tokenTtlSeconds: ttl,
+    licensePublicKey: env.FERRY_LICENSE_PUBLIC_KEY || undefined,
+    masterKey: env.FERRY_MASTER_KEY || undefined,
+    loginThrottle: defaultLoginThrottle,
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

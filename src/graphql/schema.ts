@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { resolvers } from '../../resolvers/index.js';
+import { License } from '../../resolvers/license.js';
+import { User } from '../../resolvers/auth.js';
+import { AuthGuard } from './auth-guard.js';
+import { createFerryPubSub, type FerryPubSub } from './topics.js';
+
+/** Builds the executable schema; `validate: false` because services own every rule. */
+export function buildFerrySchema(pubSub: FerryPubSub = createFerryPubSub()): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers,
+    orphanedTypes: [User, License],
+    pubSub,
+    globalMiddlewares: [AuthGuard],
+    validate: false,
+    emitSchemaFile: false,
+  });
+}
+
+/** The SDL committed in schema/schema.graphql: sorted so that diffs show real changes only. */
+export async function printFerrySchema(): Promise<string> {
+  return printSchema(lexicographicSortSchema(await buildFerrySchema()));
+}

@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import { specifiedRules, validate, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Logger } from '../logger.js';
+import type { NotificationHub } from '../db/notifications.js';
+import type { AuthInfo, Services } from '../services/index.js';
+import { SESSION_REVOKED_CHANNEL } from '../services/auth/auth-service.js';
+import { tokenFrom } from '../rest/router.js';
+import type { GraphQLContext } from './context.js';
+
+/** WebSocket close codes: 4401 no valid token (or it expired / was revoked), 4403 refused. */
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_FORBIDDEN = 4403;
+
+// close reasons are limited to 123 bytes by the WebSocket protocol
+const reason = (text: string) => Buffer.from(text).subarray(0, 123).toString();
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface ConnectionState {
+  auth?: AuthInfo;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+/**
+ * graphql-ws on the GraphQL path: the token comes in `connection_init`
+ * (`connectionParams.Authorization`); the socket closes when the token expires or its session ends.
+ */
+export function attachGraphqlWs(opts: {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  services: Services;
+  hub: NotificationHub;
+  validationRules: ValidationRule[];
+  log: Logger;
+}): { close(): Promise<void> } {
+  const { services, log } = opts;
+  const wss = new WebSocketServer({ server: opts.httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  const bySession = new Map<string, Set<WebSocket>>();
+  const state = new WeakMap<WebSocket, ConnectionState>();
+
+  const stopRevocationWatch = opts.hub.on(SESSION_REVOKED_CHANNEL, (sessionId) => {
+    for (const socket of bySession.get(sessionId) ?? []) socket.close(CLOSE_UNAUTHORIZED, reason('The session has ended (logged out); please log in again.'));
+  });
+
+  const rules = [...specifiedRules, ...opts.validationRules];
+  const server = useServer<Record<string, unknown> | undefined>(
+    {
+      schema: opts.schema,
+      validate: (schema, document) => validate(schema, document, rules),
+      context: (ctx): GraphQLContext => ({ services, auth: state.get(ctx.extra.socket)?.auth }),
+      onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
+        const header = ctx.connectionParams?.Authorization ?? ctx.connectionParams?.authorization;
+        const result = await services.auth.authenticate(tokenFrom(typeof header === 'string' ? header : undefined));
+        if (!result.ok) {
+          socket.close(CLOSE_UNAUTHORIZED, reason(result.error.message));
+          return false;
+        }
+        const auth = result.value;
+        if (auth.isFirstLogin) {
+          socket.close(CLOSE_FORBIDDEN, reason('Change the initial password first.'));
+          return false;
+        }
+        const delay = Math.min(Math.max(0, auth.expiresAt.getTime() - Date.now()), MAX_TIMER_MS);
+        const expiryTimer = setTimeout(() => socket.close(CLOSE_UNAUTHORIZED, reason('The token has expired; please log in again.')), delay);
+        state.set(socket, { auth, expiryTimer });
+        const sockets = bySession.get(auth.sessionId) ?? new Set();
+        sockets.add(socket);
+        bySession.set(auth.sessionId, sockets);
+        socket.once('close', () => {
+          clearTimeout(expiryTimer);
+          sockets.delete(socket);
+          if (sockets.size === 0) bySession.delete(auth.sessionId);
+        });
+        return true;
+      },
+      onError: (_ctx, _id, _payload, errors) => {
+        log.debug({ errors: errors.map((e) => e.message) }, 'graphql-ws operation refused');
+      },
+    },
+    wss,
+  );
+
+  return {
+    async close() {
+      stopRevocationWatch();
+      for (const client of wss.clients) client.close(1001, 'Ferry is shutting down');
+      await server.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

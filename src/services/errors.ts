@@ -1,0 +1,29 @@
+/** What a service refuses with; adapters map `code` to HTTP statuses and GraphQL error codes. */
+export type ErrorCode =
+  | 'INVALID_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'THROTTLED'
+  | 'LICENSE_INVALID'
+  | 'LICENSE_UNAVAILABLE'
+  | 'NOT_IMPLEMENTED'
+  | 'UNAVAILABLE';
+
+export interface ServiceError {
+  code: ErrorCode;
+  message: string;
+  /** the input field at fault, named as the caller sent it */
+  field?: string;
+  /** seconds before a retry can succeed (THROTTLED) */
+  retryAfterSeconds?: number;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ServiceError };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
+export function fail<T = never>(code: ErrorCode, message: string, field?: string, extra: Partial<ServiceError> = {}): Result<T> {
+  return { ok: false, error: { code, message, ...(field ? { field } : {}), ...extra } };
+}

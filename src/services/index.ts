@@ -1,0 +1,19 @@
+import type { ServiceDeps } from './context.js';
+import { AuthService } from './auth/auth-service.js';
+import { LicenseService } from './license/license-service.js';
+
+/** The domain services: the one place where business rules live. REST and GraphQL both call these. */
+export interface Services {
+  auth: AuthService;
+  license: LicenseService;
+}
+
+export function createServices(deps: ServiceDeps): Services {
+  return {
+    auth: new AuthService(deps),
+    license: new LicenseService(deps),
+  };
+}
+
+export type { AuthInfo, ServiceDeps } from './context.js';
+export type { Result, ServiceError, ErrorCode } from './errors.js';
