@@ -14,11 +14,9 @@ export class User extends Node {
   isFirstLogin!: boolean;
 }
 
-export const userNode = (a: Pick<AuthInfo, 'userId' | 'userName' | 'isFirstLogin'>): User => ({
-  id: toGlobalId('User', a.userId),
-  userName: a.userName,
-  isFirstLogin: a.isFirstLogin,
-});
+// class instances, so that `node(id)` can tell which type of the Node interface it holds
+export const userNode = (a: Pick<AuthInfo, 'userId' | 'userName' | 'isFirstLogin'>): User =>
+  Object.assign(new User(), { id: toGlobalId('User', a.userId), userName: a.userName, isFirstLogin: a.isFirstLogin });
 
 @InputType()
 class LoginInput {

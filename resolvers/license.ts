@@ -33,17 +33,18 @@ export class License extends Node {
   activatedAt!: Date;
 }
 
-export const licenseNode = (l: LicenseView): License => ({
-  id: toGlobalId('License', l.id),
-  licenseId: l.id,
-  credits: l.credits,
-  used: l.used,
-  remaining: Math.max(0, l.credits - l.used),
-  expiresAt: l.expiresAt,
-  expired: l.expiresAt <= new Date(),
-  issuedAt: l.issuedAt,
-  activatedAt: l.activatedAt,
-});
+export const licenseNode = (l: LicenseView): License =>
+  Object.assign(new License(), {
+    id: toGlobalId('License', l.id),
+    licenseId: l.id,
+    credits: l.credits,
+    used: l.used,
+    remaining: Math.max(0, l.credits - l.used),
+    expiresAt: l.expiresAt,
+    expired: l.expiresAt <= new Date(),
+    issuedAt: l.issuedAt,
+    activatedAt: l.activatedAt,
+  });
 
 @InputType()
 class LicenseActivateInput {
