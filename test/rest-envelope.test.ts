@@ -33,7 +33,7 @@ describe('the REST shim', () => {
     }
     const array = await post('/MgntSetting', '[1,2]');
     expect(array.status).toBe(400);
-    expect((await array.json()).Msg).toBe('The request body must be a JSON object.');
+    expect(((await array.json()) as { Msg: string }).Msg).toBe('The request body must be a JSON object.');
   });
 
   it('lists the valid actions when Action is unknown, missing or not a string', async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { configFromEnv, type FerryConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { startFerry, type RunningFerry } from '../../src/server.js';
 import { createTestDatabase } from './database.js';
 import { rest } from './clients.js';
@@ -20,7 +20,7 @@ export interface TestFerry {
 }
 
 /** A real Ferry on a free port, with its own database and data directory. */
-export async function startTestFerry(changes: Partial<FerryConfig> = {}): Promise<TestFerry> {
+export async function startTestFerry(changes: Partial<FerryConfig> = {}, logger?: Logger): Promise<TestFerry> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-test-'));
   let config: FerryConfig = {
@@ -32,7 +32,7 @@ export async function startTestFerry(changes: Partial<FerryConfig> = {}): Promis
     logLevel: process.env.FERRY_TEST_LOG ?? 'silent',
     ...changes,
   };
-  const log = createLogger(config.logLevel);
+  const log = logger ?? createLogger(config.logLevel);
   let ferry = await startFerry(config, log);
   return {
     get url() {
