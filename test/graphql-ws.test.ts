@@ -26,15 +26,13 @@ function raw(query: string): Promise<unknown> {
 const nest = (n: number) => '... on License { '.repeat(n) + 'id' + ' }'.repeat(n);
 it('probe', async () => {
   const aliases = Array.from({ length: 25 }, (_, i) => `a${i}: id`).join(' ');
-  for (const q of [
-    `subscription { licenseChanged { ${nest(19)} } }`,
-    `subscription { licenseChanged { ${nest(18)} } }`,
-    `subscription { licenseChanged { ${'id '.repeat(2700)} } }`,
-    `subscription { licenseChanged { ${'id '.repeat(6000)} } }`,
-  ]) console.log(q.slice(0, 60), JSON.stringify(await raw(q)).slice(0, 400));
-  const h2 = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: token }, body: JSON.stringify({ query: `{ license { ${'id '.repeat(6000)} } }` }) });
-  console.log('HTTP tokens', h2.status, (await h2.text()).slice(0, 300));
-  const h3 = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: token }, body: JSON.stringify({ query: `{ license { id ` }) });
-  console.log('HTTP syntax', h3.status, (await h3.text()).slice(0, 300));
+  for (const n of [40, 200, 1000]) {
+    const r = (await raw(`subscription { licenseChanged { ${'id '.repeat(n)} } }`)) as { out: { payload?: { message: string }[] }[] };
+    const msgs = r.out.flatMap((m) => m.payload ?? []).map((e) => e.message);
+    console.log(n, msgs.length, [...new Set(msgs)].slice(0, 5));
+  }
+  const q = `subscription { licenseChanged { ${'__typename '.repeat(2600)} } }`;
+  const r = (await raw(q)) as { out: { payload?: { message: string }[] }[] };
+  console.log('typename', JSON.stringify(r).slice(0, 300));
   void graphql;
 });
