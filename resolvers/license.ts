@@ -1,10 +1,34 @@
-import { Arg, Ctx, Field, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, Subscription, registerEnumType } from 'type-graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { toGlobalId } from '../src/graphql/global-id.js';
 import { Topic } from '../src/graphql/topics.js';
 import type { LicenseView } from '../src/services/license/license-service.js';
 import { Node, Payload, payload } from './common.js';
+import { Connection, ConnectionArgs, pageRequest, toConnection } from './connection.js';
+
+/** GraphQL names for the ledger's kinds; the values are the stored ones. */
+export enum LedgerEntryKind {
+  TAKEN = 'taken',
+  RETURNED = 'returned',
+  KEPT = 'kept',
+}
+registerEnumType(LedgerEntryKind, { name: 'LedgerEntryKind', description: 'A credit taken by a task, given back when it was deleted unfinished, or kept when its server was migrated.' });
+
+@ObjectType({ description: 'One line of the license ledger.' })
+export class LedgerEntry {
+  @Field(() => String, { description: 'The task the credit belongs to (its plain id).' })
+  taskId!: string;
+
+  @Field(() => LedgerEntryKind)
+  kind!: LedgerEntryKind;
+
+  @Field(() => DateTimeResolver)
+  createdAt!: Date;
+}
+
+const LedgerEntryConnection = Connection('LedgerEntry', LedgerEntry);
+type LedgerEntryConnection = InstanceType<typeof LedgerEntryConnection>;
 
 @ObjectType({ implements: Node, description: 'The activated license.' })
 export class License extends Node {
@@ -64,8 +88,14 @@ class LicenseDeletePayload extends Payload {
   deleted!: boolean;
 }
 
-@Resolver()
+@Resolver(() => License)
 export class LicenseResolver {
+  @FieldResolver(() => LedgerEntryConnection, { description: 'Credits taken and settled under this license, oldest first.' })
+  async ledger(@Root() license: License, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: GraphQLContext): Promise<LedgerEntryConnection> {
+    const page = await ctx.services.license.ledger(license.licenseId, pageRequest(args));
+    return toConnection(page, ({ taskId, kind, createdAt }) => ({ taskId, kind: kind as string as LedgerEntryKind, createdAt }));
+  }
+
   @Query(() => License, { nullable: true, description: 'The activated license, or null when there is none.' })
   async license(@Ctx() ctx: GraphQLContext): Promise<License | null> {
     const result = await ctx.services.license.current();

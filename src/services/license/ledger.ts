@@ -2,6 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { License, LedgerEntryKind, LicenseLedgerEntry } from '../../../entities/index.js';
 import { fail, ok, type Result } from '../errors.js';
+import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../paging.js';
 
 /** Credits in use on a license: taken minus given back. */
 export async function usedCredits(em: EntityManager, licenseId: string): Promise<number> {
@@ -44,4 +45,27 @@ export async function settleCredit(em: EntityManager, taskId: string, migrated: 
   em.create(LicenseLedgerEntry, { licenseId: taken.licenseId, taskId, kind });
   await em.flush();
   return kind;
+}
+
+export interface LedgerLine {
+  id: string;
+  taskId: string;
+  kind: LedgerEntryKind;
+  createdAt: Date;
+}
+
+/** The ledger of one license, oldest first, by keyset pages. */
+export async function ledgerPage(em: EntityManager, licenseId: string, request: PageRequest): Promise<Result<Page<LedgerLine>>> {
+  const after = request.after === undefined ? undefined : decodeCursor(request.after);
+  if (request.after !== undefined && !after) return fail('INVALID_INPUT', 'after is not a cursor returned by this list.', 'after');
+  const where = after
+    ? { licenseId, $or: [{ createdAt: { $gt: after.createdAt } }, { createdAt: after.createdAt, id: { $gt: after.id } }] }
+    : { licenseId };
+  const rows = await em.find(LicenseLedgerEntry, where, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: request.first + 1 });
+  const totalCount = await em.count(LicenseLedgerEntry, { licenseId });
+  const items = rows.slice(0, request.first).map(({ id, taskId, kind, createdAt }) => ({
+    cursor: encodeCursor({ createdAt, id }),
+    node: { id, taskId, kind, createdAt },
+  }));
+  return ok({ items, hasNextPage: rows.length > request.first, hasPreviousPage: after !== undefined, totalCount });
 }

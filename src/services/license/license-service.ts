@@ -3,7 +3,8 @@ import { License } from '../../../entities/index.js';
 import { fail, ok, type Result } from '../errors.js';
 import type { ServiceDeps } from '../context.js';
 import { loadLicensePublicKey, verifyActivationKey } from './activation-key.js';
-import { usedCredits } from './ledger.js';
+import { ledgerPage, usedCredits, type LedgerLine } from './ledger.js';
+import type { Page, PageRequest } from '../paging.js';
 
 export const LICENSE_CHANNEL = 'ferry_license';
 
@@ -62,6 +63,11 @@ export class LicenseService {
     await this.deps.notify(LICENSE_CHANNEL, '');
     this.deps.log.info('license deleted');
     return ok(null);
+  }
+
+  /** Credits taken and settled under a license, for audit. */
+  async ledger(licenseId: string, request: PageRequest): Promise<Result<Page<LedgerLine>>> {
+    return ledgerPage(this.deps.orm.em.fork(), licenseId, request);
   }
 
   private view(license: License, used: number): LicenseView {
