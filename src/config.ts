@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseDuration } from './util/duration.js';
+import { passwordPolicyViolation } from './services/auth/password-policy.js';
 
 export interface LoginThrottlePolicy {
   /** failures allowed before any wait is imposed */
@@ -51,13 +52,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FerryConfig
   if (ttl === undefined || ttl < 1) {
     throw new ConfigError(`FERRY_TOKEN_TTL must be a duration such as 90s, 30m, 2h or 1d, got "${env.FERRY_TOKEN_TTL}"`);
   }
+  const adminPassword = env.FERRY_ADMIN_PASSWORD || undefined;
+  const violation = adminPassword === undefined ? undefined : passwordPolicyViolation(adminPassword);
+  if (violation) throw new ConfigError(`FERRY_ADMIN_PASSWORD ${violation}`);
   return {
     host: env.HOST || '127.0.0.1',
     port: port('PORT', env.PORT, 8080),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.FERRY_DATA_DIR || '.data'),
     embeddedPgPort: port('FERRY_EMBEDDED_PG_PORT', env.FERRY_EMBEDDED_PG_PORT, 54329),
-    adminPassword: env.FERRY_ADMIN_PASSWORD || undefined,
+    adminPassword,
     tokenTtlSeconds: ttl,
     licensePublicKey: env.FERRY_LICENSE_PUBLIC_KEY || undefined,
     masterKey: env.FERRY_MASTER_KEY || undefined,

@@ -82,6 +82,8 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
       plugins: [...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]), ApolloServerPluginDrainHttpServer({ httpServer })],
       formatError: maskUnexpectedErrors(log),
       includeStacktraceInErrorResponses: false,
+      // `ferry serve` handles SIGTERM/SIGINT itself and must finish closing (embedded PostgreSQL included)
+      stopOnTerminationSignals: false,
     });
     await apollo.start();
     cleanups.push(() => apollo.stop());
