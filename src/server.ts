@@ -61,6 +61,10 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
     };
     const services = createServices({ orm: db.orm, config, log, sealer, signer, notify });
     const admin = await services.auth.ensureAdmin();
+    const sweeper = setInterval(() => {
+      services.auth.sweep().catch((err) => log.warn({ err }, 'auth sweep failed'));
+    }, 3_600_000).unref();
+    cleanups.push(async () => clearInterval(sweeper));
 
     const pubSub = createFerryPubSub();
     hub.on(LICENSE_CHANNEL, (id) => pubSub.publish(Topic.LicenseChanged, id));

@@ -64,3 +64,24 @@ describe('repeated failed logins', () => {
     expect(burst.filter((r) => r.status === 429).length).toBe(8 - refusedAsWrong);
   });
 });
+
+describe('housekeeping', () => {
+  it('forgets expired sessions and quiet failed-login counts, and nothing still in force', async () => {
+    const t = await startTestFerry();
+    try {
+      const sql = (q: string) => t.ferry.db.orm.em.getConnection().execute(q);
+      await rest(t.url, '/Login', { UserName: 'admin', Password: INITIAL_ADMIN_PASSWORD });
+      await sql(`insert into sessions (id, user_id, expires_at) select gen_random_uuid(), id, now() - interval '1 minute' from users`);
+      await sql(`insert into login_attempts (user_name, failures, last_failure_at) values ('old-guess', 2, now() - interval '2 days')`);
+      await sql(`insert into login_attempts (user_name, failures, last_failure_at, blocked_until) values ('locked', 10, now() - interval '2 days', now() + interval '1 hour')`);
+      await sql(`insert into login_attempts (user_name, failures, last_failure_at) values ('recent', 1, now())`);
+      // admin's row holds no failure since the successful login: it goes with the quiet one
+      expect(await t.ferry.services.auth.sweep()).toEqual({ sessions: 1, attempts: 2 });
+      const names = (await sql('select user_name from login_attempts order by 1')).map((r) => r.user_name);
+      expect(names).toEqual(['locked', 'recent']);
+      expect((await sql('select count(*)::int as n from sessions'))[0].n).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Session, User } from '../../../entities/index.js';
+import { LoginAttempt, Session, User } from '../../../entities/index.js';
 import { fail, ok, type Result } from '../errors.js';
 import type { AuthInfo, ServiceDeps } from '../context.js';
 import { passwordPolicyViolation } from './password-policy.js';
@@ -110,6 +110,20 @@ export class AuthService {
     await this.deps.notify(SESSION_REVOKED_CHANNEL, auth.sessionId);
     this.deps.log.info({ user: auth.userName, session: auth.sessionId }, 'logout');
     return ok(null);
+  }
+
+  /**
+   * Forgets what no longer matters: sessions past expiry (their tokens are refused anyway) and
+   * failed-login counts of names that have been quiet for a day, so guessing names cannot grow tables.
+   */
+  async sweep(now = new Date()): Promise<{ sessions: number; attempts: number }> {
+    const em = this.deps.orm.em.fork();
+    const dayAgo = new Date(now.getTime() - 86_400_000);
+    const sessions = await em.nativeDelete(Session, { expiresAt: { $lt: now } });
+    const attempts = await em.nativeDelete(LoginAttempt, {
+      $and: [{ $or: [{ lastFailureAt: null }, { lastFailureAt: { $lt: dayAgo } }] }, { $or: [{ blockedUntil: null }, { blockedUntil: { $lt: now } }] }],
+    });
+    return { sessions, attempts };
   }
 
   /** Changes the caller's own password; other sessions of the user are ended. */
