@@ -19,6 +19,7 @@ import { buildFerrySchema } from './graphql/schema.js';
 import { createFerryPubSub, Topic } from './graphql/topics.js';
 import { maskUnexpectedErrors } from './graphql/format-error.js';
 import { attachGraphqlWs } from './graphql/ws.js';
+import { armorLimits, MAX_TOKENS } from './graphql/limits.js';
 import { restRouter, tokenFrom, BODY_LIMIT_BYTES } from './rest/router.js';
 import { restRoutes } from './rest/routes.js';
 import { mountHealth } from './http/health.js';
@@ -34,13 +35,7 @@ export interface RunningFerry {
 }
 
 /** Limits for every GraphQL operation, HTTP and WebSocket alike. */
-const armor = new ApolloArmor({
-  maxDepth: { n: 20 },
-  maxAliases: { n: 20 },
-  costLimit: { maxCost: 20_000 },
-  maxTokens: { n: 5_000 },
-  maxDirectives: { n: 20 },
-});
+const armor = new ApolloArmor(armorLimits);
 
 /** Starts Ferry: database and migrations, services, GraphQL over HTTP and WebSocket, REST shim, health. */
 export async function startFerry(config: FerryConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningFerry> {
@@ -82,6 +77,7 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
       schema,
       validationRules: protection.validationRules,
       allowBatchedHttpRequests: false,
+      parseOptions: { maxTokens: MAX_TOKENS },
       // armor's typings resolve to Apollo's CommonJS build; the plugins are the same objects
       plugins: [...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]), ApolloServerPluginDrainHttpServer({ httpServer })],
       formatError: maskUnexpectedErrors(log),
