@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateLicenseKeyPair, issueActivationKey } from '../services/license/activation-key.js';
@@ -9,6 +9,8 @@ function parseExpiry(text: string): Date {
   if (Number.isNaN(date.getTime())) throw new Error(`--expires must be a date such as 2027-12-31, got "${text}"`);
   return date;
 }
+
+const exists = (file: string) => access(file).then(() => true, () => false);
 
 /** `ferry license keygen|issue`: the vendor's side of activation keys. */
 export async function runLicenseCommand(argv: string[]): Promise<number> {
@@ -22,6 +24,9 @@ export async function runLicenseCommand(argv: string[]): Promise<number> {
     }
     const dir = values['out-dir'];
     await mkdir(dir, { recursive: true });
+    for (const name of ['license-private.pem', 'license-public.pem']) {
+      if (await exists(path.join(dir, name))) throw new Error(`${path.join(dir, name)} already exists; refusing to overwrite a key`);
+    }
     await writeFile(path.join(dir, 'license-private.pem'), privatePem, { mode: 0o600, flag: 'wx' });
     await writeFile(path.join(dir, 'license-public.pem'), publicPem, { flag: 'wx' });
     process.stdout.write(`wrote ${path.join(dir, 'license-private.pem')} (keep it secret) and ${path.join(dir, 'license-public.pem')} (FERRY_LICENSE_PUBLIC_KEY)\n`);
