@@ -45,10 +45,17 @@ export abstract class Payload {
   userErrors: UserError[] = [];
 }
 
-export const toUserError = (e: ServiceError): UserError => ({ ...e, code: e.code as UserErrorCode });
+/**
+ * Services name fields as the legacy API spells them (`NewPassword`); GraphQL inputs spell them
+ * in camel case (`newPassword`). A mutation whose input names differ passes its own map.
+ */
+export function toUserError(e: ServiceError, fieldNames: Record<string, string> = {}): UserError {
+  const field = e.field === undefined ? undefined : fieldNames[e.field] ?? e.field.charAt(0).toLowerCase() + e.field.slice(1);
+  return { ...e, field, code: e.code as UserErrorCode };
+}
 
 /** Builds a mutation payload from a service result: the mapped value, or the refusal. */
-export function payload<T, P extends Payload>(result: Result<T>, map: (value: T) => Omit<P, 'userErrors'>): P {
-  if (!result.ok) return { userErrors: [toUserError(result.error)] } as unknown as P;
+export function payload<T, P extends Payload>(result: Result<T>, map: (value: T) => Omit<P, 'userErrors'>, fieldNames?: Record<string, string>): P {
+  if (!result.ok) return { userErrors: [toUserError(result.error, fieldNames)] } as unknown as P;
   return { ...map(result.value), userErrors: [] } as unknown as P;
 }

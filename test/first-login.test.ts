@@ -62,7 +62,7 @@ describe('first login of the admin', () => {
     const tokenB = second.data!.login.token!;
 
     const weak = await graphql(t.url, ChangePasswordDocument, { input: { userName: 'admin', password: ADMIN_PASSWORD, newPassword: '12345' } }, tokenA);
-    expect(weak.data?.changePassword.userErrors).toEqual([{ field: 'NewPassword', code: 'INVALID_INPUT', message: 'NewPassword must be 6 to 20 characters long.' }]);
+    expect(weak.data?.changePassword.userErrors).toEqual([{ field: 'newPassword', code: 'INVALID_INPUT', message: 'NewPassword must be 6 to 20 characters long.' }]);
 
     const changed = await graphql(t.url, ChangePasswordDocument, { input: { userName: 'admin', password: ADMIN_PASSWORD, newPassword: 'Third-pass3' } }, tokenA);
     expect(changed.data?.changePassword).toMatchObject({ userErrors: [], user: { userName: 'admin', isFirstLogin: false } });

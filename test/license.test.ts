@@ -104,7 +104,7 @@ describe('license activation', () => {
     const gql = await graphql(t.url, LicenseActivateDocument, { input: { activationKey: key } }, token);
     expect(gql.data?.licenseActivate.license?.credits).toBe(7);
     const bad = await graphql(t.url, LicenseActivateDocument, { input: { activationKey: 'x.y.z' } }, token);
-    expect(bad.data?.licenseActivate.userErrors[0]).toMatchObject({ field: 'ActivationKey', code: 'LICENSE_INVALID' });
+    expect(bad.data?.licenseActivate.userErrors[0]).toMatchObject({ field: 'activationKey', code: 'LICENSE_INVALID' });
     const gqlDel = await graphql(t.url, LicenseDeleteDocument, {}, token);
     expect(gqlDel.data?.licenseDelete).toEqual({ deleted: true, userErrors: [] });
     expect((await graphql(t.url, CurrentLicenseDocument, {}, token)).data?.license).toBeNull();

@@ -33,7 +33,7 @@ describe('repeated failed logins', () => {
 
     const gql = await graphql(t.url, LoginDocument, { input: { userName: 'admin', password: INITIAL_ADMIN_PASSWORD } });
     expect(gql.data?.login.token).toBeNull();
-    expect(gql.data?.login.userErrors[0]).toMatchObject({ code: 'THROTTLED', field: 'UserName' });
+    expect(gql.data?.login.userErrors[0]).toMatchObject({ code: 'THROTTLED', field: 'userName' });
     expect(gql.data?.login.userErrors[0].retryAfterSeconds).toBeGreaterThanOrEqual(1);
 
     await sleep(policy.lockMs + 200);

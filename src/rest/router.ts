@@ -32,7 +32,8 @@ export function restRouter(services: Services, log: Logger, routes: RestRoutes):
   const parseJson = express.json({ limit: BODY_LIMIT_BYTES, type: () => true, strict: false });
 
   async function dispatch(url: string, actions: Record<string, RestAction>, req: Request, res: Response): Promise<void> {
-    const body: unknown = req.body === undefined || (typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0) ? {} : req.body;
+    // an empty body reads as {}: the message then names what is missing
+    const body: unknown = req.body === undefined ? {} : req.body;
     if (!isPlainObject(body)) {
       return sendFailure(res, 'bool', { code: 'INVALID_INPUT', message: 'The request body must be a JSON object.' });
     }
