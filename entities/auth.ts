@@ -1,4 +1,4 @@
-import { Entity, ManyToOne, PrimaryKey, Property, type Ref, type Opt } from '@mikro-orm/core';
+import { Index, Entity, ManyToOne, PrimaryKey, Property, type Ref, type Opt } from '@mikro-orm/core';
 import { BaseEntity } from './base.js';
 
 @Entity({ tableName: 'users' })
@@ -20,6 +20,7 @@ export class User extends BaseEntity {
 /** One login; every token renewed from it carries its id, and logout revokes them all. */
 @Entity({ tableName: 'sessions' })
 export class Session extends BaseEntity {
+  @Index()
   @ManyToOne(() => User, { ref: true, deleteRule: 'cascade' })
   user!: Ref<User>;
 

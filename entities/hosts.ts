@@ -16,6 +16,7 @@ export class SourceHost extends BaseEntity {
   @Property({ type: 'boolean' })
   agent!: boolean;
 
+  @Index()
   @ManyToOne(() => TransportServer, { ref: true, nullable: true, deleteRule: 'restrict' })
   transport?: Ref<TransportServer>;
 
@@ -62,9 +63,11 @@ export class SourceHost extends BaseEntity {
   @ManyToOne(() => VspherePlatform, { ref: true, nullable: true, deleteRule: 'cascade' })
   platform?: Ref<VspherePlatform>;
 
+  @Index()
   @ManyToOne(() => VsphereHost, { ref: true, nullable: true, deleteRule: 'set null' })
   esxiHost?: Ref<VsphereHost>;
 
+  @Index()
   @ManyToOne(() => VsphereFolder, { ref: true, nullable: true, deleteRule: 'set null' })
   folder?: Ref<VsphereFolder>;
 
@@ -104,6 +107,7 @@ export enum VolumeUseType {
 
 @Entity({ tableName: 'host_volumes' })
 export class HostVolume extends BaseEntity {
+  @Index()
   @ManyToOne(() => SourceHost, { ref: true, deleteRule: 'cascade' })
   host!: Ref<SourceHost>;
 
@@ -151,6 +155,7 @@ export class HostVolume extends BaseEntity {
 
 @Entity({ tableName: 'host_net_interfaces' })
 export class HostNetInterface extends BaseEntity {
+  @Index()
   @ManyToOne(() => SourceHost, { ref: true, deleteRule: 'cascade' })
   host!: Ref<SourceHost>;
 

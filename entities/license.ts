@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 
 /** The activated license; at most one row is `active`. Its id is the key's `jti`. */
 @Entity({ tableName: 'licenses' })
+@Index({ name: 'licenses_one_active', expression: 'create unique index "licenses_one_active" on "licenses" ((true)) where "active"' })
 export class License {
   @PrimaryKey({ type: 'uuid' })
   id!: string;

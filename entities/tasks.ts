@@ -35,15 +35,19 @@ export class Task extends BaseEntity {
   @Property({ type: 'integer', default: 0 })
   priority: Opt<number> = 0;
 
+  @Index()
   @ManyToOne(() => SourceHost, { ref: true, deleteRule: 'restrict' })
   sourceHost!: Ref<SourceHost>;
 
+  @Index()
   @ManyToOne(() => CloudConnection, { ref: true, deleteRule: 'restrict' })
   cloud!: Ref<CloudConnection>;
 
+  @Index()
   @ManyToOne(() => TransportServer, { ref: true, nullable: true, deleteRule: 'restrict' })
   srcTransport?: Ref<TransportServer>;
 
+  @Index()
   @ManyToOne(() => TransportServer, { ref: true, deleteRule: 'restrict' })
   targetTransport!: Ref<TransportServer>;
 
@@ -142,6 +146,7 @@ export class Task extends BaseEntity {
 
 @Entity({ tableName: 'task_volumes' })
 export class TaskVolume extends BaseEntity {
+  @Index()
   @ManyToOne(() => Task, { ref: true, deleteRule: 'cascade' })
   task!: Ref<Task>;
 
@@ -174,6 +179,7 @@ export class TaskVolume extends BaseEntity {
 
 @Entity({ tableName: 'task_net_interfaces' })
 export class TaskNetInterface extends BaseEntity {
+  @Index()
   @ManyToOne(() => Task, { ref: true, deleteRule: 'cascade' })
   task!: Ref<Task>;
 

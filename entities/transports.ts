@@ -1,4 +1,4 @@
-import { Entity, Enum, ManyToOne, Property, type Ref, type Opt } from '@mikro-orm/core';
+import { Index, Entity, Enum, ManyToOne, Property, type Ref, type Opt } from '@mikro-orm/core';
 import { BaseEntity } from './base.js';
 import { CloudConnection } from './clouds.js';
 
@@ -24,6 +24,7 @@ export class TransportServer extends BaseEntity {
   servType!: TransportServType;
 
   /** the cloud it runs in; absent for an on-premises transport */
+  @Index()
   @ManyToOne(() => CloudConnection, { ref: true, nullable: true, deleteRule: 'restrict' })
   cloud?: Ref<CloudConnection>;
 

@@ -1,4 +1,4 @@
-import { Entity, ManyToOne, Property, Unique, type Ref, type Opt } from '@mikro-orm/core';
+import { Index, Entity, ManyToOne, Property, Unique, type Ref, type Opt } from '@mikro-orm/core';
 import { BaseEntity } from './base.js';
 import { TransportServer } from './transports.js';
 
@@ -16,6 +16,7 @@ export class VspherePlatform extends BaseEntity {
   @Property({ type: 'text', hidden: true })
   passwdSealed!: string;
 
+  @Index()
   @ManyToOne(() => TransportServer, { ref: true, nullable: true, deleteRule: 'restrict' })
   transport?: Ref<TransportServer>;
 
@@ -54,6 +55,7 @@ export class VsphereDatacenter extends VsphereObject {}
 @Entity({ tableName: 'vsphere_clusters' })
 @Unique({ properties: ['platform', 'moref'] })
 export class VsphereCluster extends VsphereObject {
+  @Index()
   @ManyToOne(() => VsphereDatacenter, { ref: true, deleteRule: 'cascade' })
   datacenter!: Ref<VsphereDatacenter>;
 }
@@ -62,9 +64,11 @@ export class VsphereCluster extends VsphereObject {
 @Entity({ tableName: 'vsphere_hosts' })
 @Unique({ properties: ['platform', 'moref'] })
 export class VsphereHost extends VsphereObject {
+  @Index()
   @ManyToOne(() => VsphereDatacenter, { ref: true, deleteRule: 'cascade' })
   datacenter!: Ref<VsphereDatacenter>;
 
+  @Index()
   @ManyToOne(() => VsphereCluster, { ref: true, nullable: true, deleteRule: 'cascade' })
   cluster?: Ref<VsphereCluster>;
 }
@@ -73,9 +77,11 @@ export class VsphereHost extends VsphereObject {
 @Entity({ tableName: 'vsphere_folders' })
 @Unique({ properties: ['platform', 'moref'] })
 export class VsphereFolder extends VsphereObject {
+  @Index()
   @ManyToOne(() => VsphereDatacenter, { ref: true, deleteRule: 'cascade' })
   datacenter!: Ref<VsphereDatacenter>;
 
+  @Index()
   @ManyToOne(() => VsphereFolder, { ref: true, nullable: true, deleteRule: 'cascade' })
   parent?: Ref<VsphereFolder>;
 }

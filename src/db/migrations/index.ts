@@ -1,7 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261129185526 } from './Migration20261129185526.js';
+import { Migration20261129191406_foundation } from './Migration20261129191406_foundation.js';
 
 /** Every committed migration, in order; `npm run migration:create` writes new ones beside this file. */
 export const migrationsList: MigrationObject[] = [
-  { name: 'Migration20261129185526', class: Migration20261129185526 },
+  { name: 'Migration20261129191406_foundation', class: Migration20261129191406_foundation },
 ];
