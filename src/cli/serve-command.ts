@@ -17,17 +17,24 @@ export async function runServe(): Promise<number> {
   if (ferry.generatedAdminPassword) {
     out.write(`Initial admin password (shown once; change it at first login): admin / ${ferry.generatedAdminPassword}\n`);
   }
-  await new Promise<void>((resolve) => {
+  const exitCode = await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping');
-      resolve();
+      resolve(0);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // a fault no request handler caught: log it and stop cleanly, so embedded PostgreSQL stops too
+    const fault = (err: unknown) => {
+      log.fatal({ err }, 'unexpected fault; stopping');
+      resolve(1);
+    };
+    process.once('uncaughtException', fault);
+    process.once('unhandledRejection', fault);
   });
   await ferry.close();
   out.write('Ferry stopped.\n');
-  return 0;
+  return exitCode;
 }
 
 function redactUrl(url: string): string {
