@@ -1,10 +1,8 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { FerryConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
@@ -19,10 +17,8 @@ import { buildFerrySchema } from './graphql/schema.js';
 import { createFerryPubSub, Topic } from './graphql/topics.js';
 import { maskUnexpectedErrors } from './graphql/format-error.js';
 import { attachGraphqlWs } from './graphql/ws.js';
+import { createHttpApp } from './http/app.js';
 import { armorLimits, MAX_TOKENS } from './graphql/limits.js';
-import { restRouter, tokenFrom, BODY_LIMIT_BYTES } from './rest/router.js';
-import { restRoutes } from './rest/routes.js';
-import { mountHealth } from './http/health.js';
 
 export interface RunningFerry {
   url: string;
@@ -41,9 +37,11 @@ const armor = new ApolloArmor(armorLimits);
 export async function startFerry(config: FerryConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningFerry> {
   const db = await openDatabase(config, log);
   const cleanups: (() => Promise<void>)[] = [() => db.close()];
-  const closeAll = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => log.error({ err }, 'shutdown step failed'));
-  };
+  let closing: Promise<void> | undefined;
+  const closeAll = () =>
+    (closing ??= (async () => {
+      for (const cleanup of [...cleanups].reverse()) await cleanup().catch((err) => log.error({ err }, 'shutdown step failed'));
+    })());
   try {
     const em = db.orm.em.fork();
     const sealer = await openSealer(em, config.dataDir, config.masterKey);
@@ -67,12 +65,7 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
     const protection = armor.protect();
 
     let draining = false;
-    const app = express();
-    app.disable('x-powered-by');
-    const httpServer = http.createServer(app);
-    const ws = attachGraphqlWs({ httpServer, schema, services, hub, validationRules: protection.validationRules, log });
-    cleanups.push(() => ws.close());
-
+    const httpServer = http.createServer();
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
       validationRules: protection.validationRules,
@@ -87,30 +80,10 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
     });
     await apollo.start();
     cleanups.push(() => apollo.stop());
-
-    mountHealth(app, db, () => draining);
-    app.use(
-      '/graphql',
-      express.json({ limit: BODY_LIMIT_BYTES }),
-      expressMiddleware(apollo, {
-        context: async ({ req }) => {
-          const token = tokenFrom(req.headers.authorization);
-          if (!token) return { services };
-          const result = await services.auth.authenticate(token);
-          return result.ok ? { services, auth: result.value } : { services, authError: result.error };
-        },
-      }),
-    );
-    app.use(restRouter(services, log, restRoutes));
-    app.use((_req, res) => {
-      res.status(404).json({ Code: false, Msg: 'No such URL.', Data: null });
-    });
-    app.use((err: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      if (err.type === 'entity.too.large') return void res.status(413).json({ errors: [{ message: 'The request body is larger than 1 MiB.' }] });
-      if (err.status && err.status < 500) return void res.status(err.status).json({ errors: [{ message: 'The request could not be read.' }] });
-      log.error({ err }, 'unhandled HTTP error');
-      res.status(500).json({ Code: false, Msg: 'Internal error; the failure was logged.', Data: null });
-    });
+    httpServer.on('request', createHttpApp({ db, services, apollo, log, isDraining: () => draining }));
+    // registered last so it closes first: open sockets would otherwise hold the HTTP drain
+    const ws = attachGraphqlWs({ httpServer, schema, services, hub, validationRules: protection.validationRules, log });
+    cleanups.push(() => ws.close());
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

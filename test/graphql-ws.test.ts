@@ -399,3 +399,15 @@ describe('graphql-ws: logout and subscriptions', () => {
     expect(c.closes).toEqual([]);
   });
 });
+
+describe('graphql-ws: Ferry shutting down', () => {
+  it('closes open sockets with 1001 and does not wait on them to finish stopping', async () => {
+    const t = await startTestFerry();
+    const token = await adminToken(t.url);
+    const { acked, closed } = await handshake(t.url, { Authorization: token });
+    expect(acked).toBe(true);
+    // Apollo's HTTP drain would otherwise wait out its grace period for the upgraded socket
+    await within(t.close(), 5_000, 'Ferry close with an open socket');
+    expect(await within(closed, 1_000, 'socket close')).toEqual({ code: 1001, reason: 'Ferry is shutting down' });
+  });
+});

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { NotificationHub } from '../db/notifications.js';
 import type { AuthInfo, Services } from '../services/index.js';
 import { SESSION_REVOKED_CHANNEL } from '../services/auth/auth-service.js';
-import { tokenFrom } from '../rest/router.js';
+import { tokenFrom } from '../http/authorization.js';
 import type { GraphQLContext } from './context.js';
 import { MAX_TOKENS } from './limits.js';
 

@@ -5,15 +5,9 @@ import type { Services } from '../services/index.js';
 import type { RestAction, RestCall, RestRoutes } from './action.js';
 import { sendFailure, successEnvelope, type CodeStyle } from './envelope.js';
 import { describeInvalidInput } from './input.js';
+import { tokenFrom } from '../http/authorization.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-
-/** The legacy header carries the bare token; `Bearer <token>` is accepted too. */
-export function tokenFrom(header: string | undefined): string | undefined {
-  const value = header?.trim();
-  if (!value) return undefined;
-  return value.replace(/^Bearer\s+/i, '') || undefined;
-}
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
