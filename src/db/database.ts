@@ -36,7 +36,20 @@ export async function openDatabase(config: FerryConfig, log: Logger): Promise<Da
     : await startEmbeddedPostgres({ dir: config.dataDir, port: config.embeddedPgPort, log: (line) => dbLog.debug(line) });
   const url = config.databaseUrl ?? embedded!.url;
   try {
-    const orm = await MikroORM.init(ormConfig(url, { logger: (message) => dbLog.debug(message) }));
+    const orm = await MikroORM.init(
+      ormConfig(url, {
+        logger: (message) => dbLog.debug(message),
+        // knex writes pool warnings to console.log unless given its own log
+        driverOptions: {
+          log: {
+            warn: (m: unknown) => dbLog.warn(String(m)),
+            error: (m: unknown) => dbLog.error(String(m)),
+            deprecate: (m: unknown) => dbLog.debug(String(m)),
+            debug: (m: unknown) => dbLog.debug(String(m)),
+          },
+        },
+      }),
+    );
     await migrateUnderLock(orm, url);
     return {
       orm,

@@ -33,7 +33,7 @@ export class NotificationHub {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new pg.Client({ connectionString: this.url, application_name: 'ferry-listen' });
     client.on('notification', (msg) => this.dispatch(msg.channel, msg.payload ?? ''));
     client.on('error', (err) => this.reconnect(client, err));
     client.on('end', () => this.reconnect(client));
