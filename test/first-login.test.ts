@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChangePasswordDocument, LoginDocument, ViewerDocument } from './generated/graphql.js';
+import { ChangePasswordDocument, CurrentLicenseDocument, LoginDocument, ViewerDocument } from './generated/graphql.js';
 import { graphql, rest } from './support/clients.js';
 import { ADMIN_PASSWORD, INITIAL_ADMIN_PASSWORD, startTestFerry, type TestFerry } from './support/ferry.js';
 
@@ -20,8 +20,10 @@ describe('first login of the admin', () => {
     expect(blocked.status).toBe(403);
     expect(blocked.body).toEqual({ Code: false, Msg: expect.stringContaining('Change the initial password first'), Data: null });
 
-    const gqlBlocked = await graphql(t.url, ViewerDocument, {}, token);
-    expect(gqlBlocked.data?.viewer.isFirstLogin).toBe(true);
+    const gqlViewer = await graphql(t.url, ViewerDocument, {}, token);
+    expect(gqlViewer.data?.viewer.isFirstLogin).toBe(true);
+    const gqlBlocked = await graphql(t.url, CurrentLicenseDocument, {}, token);
+    expect(gqlBlocked.errors?.[0]).toMatchObject({ message: expect.stringContaining('Change the initial password first'), extensions: { code: 'FORBIDDEN' } });
 
     const weak = await rest(t.url, '/MgntSetting', { Action: 'ChangePassword', UserName: 'admin', Password: INITIAL_ADMIN_PASSWORD, NewPassword: 'abcdefgh' }, token);
     expect(weak.status).toBe(400);
