@@ -7,6 +7,7 @@ import { generateLicenseKeyPair, issueActivationKey } from '../src/services/lice
 import { LicenseChangedDocument, type LicenseChangedSubscription } from './generated/graphql.js';
 import { rest, wsHandshake } from './support/clients.js';
 import { ADMIN_PASSWORD, adminToken, startTestFerry, type TestFerry } from './support/ferry.js';
+import { sleep, within } from './support/wait.js';
 
 // Everything opened here is closed in the afterAll at the bottom, clients before servers.
 const ferries: TestFerry[] = [];
@@ -24,21 +25,6 @@ async function ferry(changes: Parameters<typeof startTestFerry>[0] = {}): Promis
   ferries.push(f);
   return f;
 }
-
-/** Rejects with a readable message when `promise` has not settled within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A raw graphql-transport-ws handshake (support/clients.ts) whose socket is closed in afterAll. */
 async function handshake(base: string, connectionParams?: Record<string, unknown>) {

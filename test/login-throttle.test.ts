@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoginDocument } from './generated/graphql.js';
 import { graphql, rest } from './support/clients.js';
 import { INITIAL_ADMIN_PASSWORD, startTestFerry, type TestFerry } from './support/ferry.js';
+import { sleep } from './support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const policy = { freeFailures: 2, baseDelayMs: 400, lockAfterFailures: 4, lockMs: 1_500 };
 
 describe('repeated failed logins', () => {

@@ -3,15 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationHub } from '../src/db/notifications.js';
 import { createTestDatabase } from './support/database.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !cond(); ) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-}
+import { sleep, until } from './support/wait.js';
 
 describe('the notification hub (LISTEN/NOTIFY)', () => {
   let db: { url: string; drop(): Promise<void> };

@@ -12,8 +12,7 @@ import { LicenseChangedDocument, type LicenseChangedSubscription } from './gener
 import { rest, wsHandshake } from './support/clients.js';
 import { createTestDatabase } from './support/database.js';
 import { adminToken, startTestFerry, type TestFerry } from './support/ferry.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from './support/wait.js';
 
 describe('several Ferry processes on one database', () => {
   let a: TestFerry;

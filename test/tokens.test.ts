@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogoutDocument, RenewTokenDocument, ViewerDocument } from './generated/graphql.js';
 import { graphql, rest } from './support/clients.js';
 import { ADMIN_PASSWORD, adminToken, startTestFerry, type TestFerry } from './support/ferry.js';
+import { sleep } from './support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const getLicense = (t: TestFerry, token?: string) => rest(t.url, '/MgntSetting', { Action: 'GetLicense' }, token);
 
 /** A protected REST call and a protected GraphQL query must both refuse the token. */
