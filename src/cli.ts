@@ -3,11 +3,18 @@ import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { runLicenseCommand } from './cli/license-command.js';
 import { runServe } from './cli/serve-command.js';
+import { runAgent } from './cli/agent-command.js';
+import { runTransport } from './cli/transport-command.js';
 
 const usage = `Usage: ferry <command>
 
 Commands:
   serve                     run Ferry (GraphQL, REST shim, health) — see README.md for its settings
+  agent [--listen HOST[:PORT]] [--disk PATH ...] [--state DIR] [--reset-pairing]
+                            serve this machine's facts and disks to its transport (default port 7001)
+  transport --state DIR [--listen HOST[:PORT]] [--max-tasks N] [--storage-type LOCAL|ARSTOR|FCSAN|IPSAN|XSKY]
+            [--storage-id ID] [--reset-pairing]
+                            pull disks from agents into target devices (default port 7002)
   schema [--out FILE]       print the GraphQL SDL (or write it to FILE)
   license keygen [--out-dir DIR]
                             make an Ed25519 key pair for signing activation keys
@@ -22,6 +29,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'serve':
         return await runServe();
+      case 'agent':
+        return await runAgent(rest);
+      case 'transport':
+        return await runTransport(rest);
       case 'schema': {
         const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
         const { printFerrySchema } = await import('./graphql/schema.js');

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { HttpError } from './http-util.js';
+import { MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './protocol.js';
+
+/** Runtime checks of the protocol's requests; the types themselves are in protocol.ts. */
+const blockSize = z.number().int().min(MIN_BLOCK_SIZE).max(MAX_BLOCK_SIZE).refine((n) => n % 4096 === 0, 'must be a multiple of 4096');
+const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits, . _ : -');
+const address = z.string().min(1).max(262);
+
+export const readRequestSchema = z.object({
+  disk: z.string().min(1).max(4096),
+  blockSize,
+  knownHashes: z.string().max(64 * 1024 * 1024).optional(),
+  compress: z.boolean(),
+});
+
+export const pairRequestSchema = z.object({
+  controllerId: id,
+  callbackUrl: z.url({ protocol: /^https?$/ }),
+});
+
+export const agentRequestSchema = z.object({ agentAddr: address });
+
+export const cycleRequestSchema = z.object({
+  cycleId: id,
+  taskId: id,
+  agentAddr: address,
+  kind: z.enum(['full', 'incremental']),
+  disks: z
+    .array(z.object({ disk: z.string().min(1).max(4096), targetPath: z.string().min(1).max(4096) }))
+    .min(1)
+    .max(64),
+  blockSize: blockSize.optional(),
+  compress: z.boolean().optional(),
+  qosMBps: z.number().min(0).max(100_000).optional(),
+});
+
+export const conversionRequestSchema = z.object({
+  conversionId: id,
+  taskId: id,
+  targets: z
+    .array(z.object({ targetPath: z.string().min(1).max(4096), boot: z.boolean() }))
+    .min(1)
+    .max(64),
+});
+
+/** Parses a request body or answers 400 naming the field and the rule. */
+export function validate<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue.path.join('.') || 'body';
+  throw new HttpError(400, 'invalid-request', `${field}: ${issue.message}`);
+}

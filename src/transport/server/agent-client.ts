@@ -1,0 +1,116 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { API_PREFIX, baseUrl, DEFAULT_AGENT_PORT, parseAddress, type AgentInfo, type HostFacts, type PairResponse, type ReadRequest, type TransportFailure } from '../protocol.js';
+import { PeerError, signedJson, signedRequest } from '../signed-http.js';
+
+/** A failure talking to an agent, already classified for the controller. */
+export class AgentFailure extends Error {
+  constructor(readonly failure: TransportFailure) {
+    super(failure.message);
+  }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Turns what went wrong reaching an agent into a failure with a cause. */
+export function classifyAgentError(agentAddr: string, err: unknown): AgentFailure {
+  if (err instanceof AgentFailure) return err;
+  if (err instanceof PeerError) {
+    if (err.status === 409) return new AgentFailure({ cause: 'agent-refused', message: `agent ${agentAddr} refused: ${err.message}`, retryable: false });
+    if (err.status === 404) return new AgentFailure({ cause: 'disk-vanished', message: `agent ${agentAddr}: ${err.message}`, retryable: true });
+    return new AgentFailure({ cause: 'agent-unreachable', message: `agent ${agentAddr} answered ${err.status}: ${err.message}`, retryable: true });
+  }
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const message = (err as Error).message ?? String(err);
+  if (NETWORK_CODES.has(code) || /no answer/.test(message)) {
+    return new AgentFailure({ cause: 'agent-unreachable', message: `agent ${agentAddr} cannot be reached: ${message}`, retryable: true });
+  }
+  return new AgentFailure({ cause: 'agent-lost', message: `agent ${agentAddr}: ${message}`, retryable: true });
+}
+
+/**
+ * Talks to agents on the transport's behalf. The first contact pairs with the agent; the secret
+ * is kept in the state directory, so only this transport can read that agent's disks.
+ */
+export class AgentClients {
+  private secrets: Record<string, string> = {};
+
+  private constructor(private readonly file: string, private readonly selfId: string) {}
+
+  static async open(stateDir: string, selfId: string): Promise<AgentClients> {
+    const clients = new AgentClients(path.join(stateDir, 'agents.json'), selfId);
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    try {
+      clients.secrets = JSON.parse(await readFile(clients.file, 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return clients;
+  }
+
+  private url(agentAddr: string): string {
+    const address = parseAddress(agentAddr, DEFAULT_AGENT_PORT);
+    if (!address) throw new AgentFailure({ cause: 'agent-unreachable', message: `"${agentAddr}" is not an address (host or host:port)`, retryable: false });
+    return baseUrl(address);
+  }
+
+  async info(agentAddr: string): Promise<AgentInfo> {
+    try {
+      return await signedJson<AgentInfo>({ baseUrl: this.url(agentAddr), method: 'GET', path: `${API_PREFIX}/info`, timeoutMs: 5_000 });
+    } catch (err) {
+      throw classifyAgentError(agentAddr, err);
+    }
+  }
+
+  async facts(agentAddr: string): Promise<HostFacts> {
+    return this.withSecret(agentAddr, (secret) => signedJson<HostFacts>({ baseUrl: this.url(agentAddr), secret, method: 'GET', path: `${API_PREFIX}/facts`, timeoutMs: 30_000 }));
+  }
+
+  /** Opens the block stream of one disk; the caller reads and checks the status. */
+  async openRead(agentAddr: string, request: ReadRequest, signal: AbortSignal): Promise<IncomingMessage> {
+    return this.withSecret(agentAddr, async (secret) => {
+      const res = await signedRequest({ baseUrl: this.url(agentAddr), secret, method: 'POST', path: `${API_PREFIX}/disks/read`, body: request, signal, timeoutMs: 60_000 });
+      if ((res.statusCode ?? 500) >= 300) {
+        const chunks: Buffer[] = [];
+        for await (const c of res) chunks.push(c as Buffer);
+        const text = Buffer.concat(chunks).toString('utf8');
+        let detail = { error: 'unknown', message: text.slice(0, 200) };
+        try {
+          detail = JSON.parse(text);
+        } catch {
+          // keep the raw text
+        }
+        throw new PeerError(res.statusCode ?? 500, detail);
+      }
+      res.setTimeout(0);
+      return res;
+    });
+  }
+
+  /** Runs a signed call; pairs first when there is no secret, and once more if the agent forgot us. */
+  private async withSecret<T>(agentAddr: string, call: (secret: string) => Promise<T>): Promise<T> {
+    try {
+      const known = this.secrets[agentAddr];
+      if (known) {
+        try {
+          return await call(known);
+        } catch (err) {
+          if (!(err instanceof PeerError && err.status === 401 && err.detail.error === 'not-paired')) throw err;
+        }
+      }
+      return await call(await this.pair(agentAddr));
+    } catch (err) {
+      throw classifyAgentError(agentAddr, err);
+    }
+  }
+
+  private async pair(agentAddr: string): Promise<string> {
+    const answer = await signedJson<PairResponse>({ baseUrl: this.url(agentAddr), method: 'POST', path: `${API_PREFIX}/pair`, body: { controllerId: this.selfId }, timeoutMs: 5_000 });
+    this.secrets[agentAddr] = answer.secret;
+    const tmp = `${this.file}.tmp`;
+    await writeFile(tmp, JSON.stringify(this.secrets), { mode: 0o600 });
+    await rename(tmp, this.file);
+    return answer.secret;
+  }
+}

@@ -1,0 +1,188 @@
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DEFAULT_BLOCK_SIZE, type CycleRequest, type CycleStatus, type DiskResult, type TransportEventBody, type TransportFailure, type WorkState } from '../protocol.js';
+import { AgentFailure, type AgentClients } from './agent-client.js';
+import { BandwidthCap } from './bandwidth-cap.js';
+import { CycleCancelled, CycleFailure, runDiskCycle } from './disk-cycle.js';
+
+interface CycleEntry {
+  request: CycleRequest;
+  status: CycleStatus;
+  abort: AbortController;
+  done?: Promise<void>;
+}
+
+export type StartOutcome = 'started' | 'exists' | { refused: string };
+
+const PROGRESS_EVERY_MS = 1_000;
+
+/**
+ * Runs sync cycles: at most one per task, at most `maxTasks` tasks at once. Every cycle is kept
+ * in a file while it runs, so a transport that crashed resumes it at start from what was written.
+ */
+export class CycleManager {
+  private readonly entries = new Map<string, CycleEntry>();
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly agents: AgentClients,
+    private readonly emit: (event: TransportEventBody) => Promise<unknown>,
+    private readonly busyTasks: () => Set<string>,
+    private readonly maxTasks: number,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  private dir(): string {
+    return path.join(this.stateDir, 'cycles');
+  }
+
+  /** Cycles that were running when the transport stopped start again, keeping what they wrote. */
+  async resumeInterrupted(): Promise<number> {
+    await mkdir(this.dir(), { recursive: true, mode: 0o700 });
+    let resumed = 0;
+    for (const name of await readdir(this.dir())) {
+      if (!name.endsWith('.json')) continue;
+      const saved = JSON.parse(await readFile(path.join(this.dir(), name), 'utf8')) as { request: CycleRequest; status: CycleStatus };
+      const entry = this.entry(saved.request, saved.status);
+      if (saved.status.state === 'running') {
+        this.log(`resuming cycle ${saved.request.cycleId} of task ${saved.request.taskId}`);
+        entry.done = this.run(entry, true);
+        resumed++;
+      }
+    }
+    return resumed;
+  }
+
+  private entry(request: CycleRequest, status?: CycleStatus): CycleEntry {
+    const entry: CycleEntry = {
+      request,
+      abort: new AbortController(),
+      status: status ?? {
+        cycleId: request.cycleId,
+        taskId: request.taskId,
+        kind: request.kind,
+        state: 'running',
+        startedAt: new Date().toISOString(),
+        disks: request.disks.map((d) => ({ disk: d.disk, targetPath: d.targetPath, sizeBytes: 0, scannedBytes: 0, sentBlocks: 0, zeroBlocks: 0, unchangedBlocks: 0, wireBytes: 0, writtenBytes: 0 })),
+        rateBytesPerSec: 0,
+      },
+    };
+    this.entries.set(request.cycleId, entry);
+    return entry;
+  }
+
+  /** Tasks with a running cycle. */
+  runningTasks(): Set<string> {
+    return new Set([...this.entries.values()].filter((e) => e.status.state === 'running').map((e) => e.request.taskId));
+  }
+
+  async start(request: CycleRequest): Promise<StartOutcome> {
+    if (this.entries.has(request.cycleId)) return 'exists';
+    const busy = this.busyTasks();
+    if (this.runningTasks().has(request.taskId)) return { refused: `a cycle of task ${request.taskId} is already running` };
+    if (!busy.has(request.taskId) && busy.size >= this.maxTasks) {
+      return { refused: `this transport already runs ${busy.size} tasks, its maximum (MaxSupportedTasks ${this.maxTasks})` };
+    }
+    const entry = this.entry(request);
+    await this.save(entry);
+    entry.done = this.run(entry, false);
+    return 'started';
+  }
+
+  cancel(cycleId: string): boolean {
+    const entry = this.entries.get(cycleId);
+    if (!entry || entry.status.state !== 'running') return false;
+    entry.abort.abort();
+    return true;
+  }
+
+  status(): CycleStatus[] {
+    return [...this.entries.values()].map((e) => e.status);
+  }
+
+  get(cycleId: string): CycleStatus | undefined {
+    return this.entries.get(cycleId)?.status;
+  }
+
+  /** Stops running cycles without marking them ended: the next start resumes them. */
+  async stopAll(): Promise<void> {
+    const running = [...this.entries.values()].filter((e) => e.status.state === 'running');
+    for (const entry of running) entry.abort.abort('shutdown');
+    await Promise.allSettled(running.map((e) => e.done));
+  }
+
+  private async run(entry: CycleEntry, resume: boolean): Promise<void> {
+    const { request, status } = entry;
+    const started = Date.now();
+    const cap = request.qosMBps ? new BandwidthCap(request.qosMBps * 1_000_000) : undefined;
+    let lastEmit = 0;
+    let lastWire = 0;
+    const onProgress = () => {
+      const now = Date.now();
+      if (now - lastEmit < PROGRESS_EVERY_MS) return;
+      const wire = status.disks.reduce((n, d) => n + d.wireBytes, 0);
+      const sample = lastEmit ? ((wire - lastWire) * 1000) / (now - lastEmit) : 0;
+      status.rateBytesPerSec = Math.round(lastEmit ? 0.6 * status.rateBytesPerSec + 0.4 * sample : sample);
+      lastEmit = now;
+      lastWire = wire;
+      void this.emit({ type: 'cycle.progress', taskId: request.taskId, cycleId: request.cycleId, progress: structuredClone(status) }).catch(() => undefined);
+    };
+    try {
+      const facts = await this.agents.facts(request.agentAddr);
+      const results: DiskResult[] = [];
+      for (const [i, disk] of request.disks.entries()) {
+        const source = facts.disks.find((d) => d.path === disk.disk);
+        if (!source) throw new CycleFailure({ cause: 'disk-vanished', message: `agent ${request.agentAddr} no longer has disk ${disk.disk}`, disk: disk.disk, retryable: true });
+        status.disks[i] = { ...status.disks[i], sizeBytes: source.sizeBytes, scannedBytes: 0, sentBlocks: 0, zeroBlocks: 0, unchangedBlocks: 0, wireBytes: 0, writtenBytes: 0 };
+        results.push(
+          await runDiskCycle({
+            stateDir: this.stateDir,
+            agents: this.agents,
+            agentAddr: request.agentAddr,
+            cycleId: request.cycleId,
+            kind: request.kind,
+            resume,
+            disk,
+            sourceSizeBytes: source.sizeBytes,
+            blockSize: request.blockSize ?? DEFAULT_BLOCK_SIZE,
+            compress: request.compress ?? false,
+            cap,
+            signal: entry.abort.signal,
+            progress: status.disks[i],
+            onProgress,
+          }),
+        );
+      }
+      // the event is durable in the outbox before the cycle is marked ended: a crash in between
+      // resumes the cycle (all blocks unchanged) and reports it again, never loses the report
+      await this.emit({ type: 'cycle.finished', taskId: request.taskId, cycleId: request.cycleId, kind: request.kind, durationMs: Date.now() - started, disks: results });
+      await this.end(entry, 'finished');
+    } catch (err) {
+      if (entry.abort.signal.reason === 'shutdown') return; // left 'running' on disk: resumed at next start
+      if (err instanceof CycleCancelled || entry.abort.signal.aborted) {
+        await this.emit({ type: 'cycle.cancelled', taskId: request.taskId, cycleId: request.cycleId });
+        await this.end(entry, 'cancelled');
+        return;
+      }
+      const failure: TransportFailure =
+        err instanceof CycleFailure || err instanceof AgentFailure ? err.failure : { cause: 'internal', message: (err as Error).message, retryable: true };
+      if (!(err instanceof CycleFailure || err instanceof AgentFailure)) this.log(`cycle ${request.cycleId} failed: ${(err as Error).stack}`);
+      status.error = failure;
+      await this.emit({ type: 'cycle.failed', taskId: request.taskId, cycleId: request.cycleId, failure });
+      await this.end(entry, 'failed');
+    }
+  }
+
+  private async end(entry: CycleEntry, state: WorkState): Promise<void> {
+    entry.status.state = state;
+    entry.status.endedAt = new Date().toISOString();
+    await this.save(entry);
+  }
+
+  private async save(entry: CycleEntry): Promise<void> {
+    await mkdir(this.dir(), { recursive: true, mode: 0o700 });
+    const file = path.join(this.dir(), `${entry.request.cycleId}.json`);
+    await writeFile(`${file}.tmp`, JSON.stringify({ request: entry.request, status: entry.status }), { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
+  }
+}

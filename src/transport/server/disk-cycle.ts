@@ -1,0 +1,199 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { inflateRaw } from 'node:zlib';
+import { blockCount, blockHash, HashTable, readFrames, zeroBlockHash } from '../blocks.js';
+import { diskSizeBytes } from '../disk/disk-size.js';
+import { FRAME_COMPRESSED, FrameType, type CycleDisk, type CycleKind, type DiskProgress, type DiskResult, type ProtocolError, type ReadSummary, type TransportFailure } from '../protocol.js';
+import { AgentFailure, classifyAgentError, type AgentClients } from './agent-client.js';
+import type { BandwidthCap } from './bandwidth-cap.js';
+import { TargetRecord } from './target-record.js';
+
+const inflate = promisify(inflateRaw);
+/** Blocks written between two durable checkpoints of the hash table. */
+const BATCH_BLOCKS = 32;
+const BATCH_MS = 2_000;
+
+export class CycleFailure extends Error {
+  constructor(readonly failure: TransportFailure) {
+    super(failure.message);
+  }
+}
+
+export class CycleCancelled extends Error {}
+
+export interface DiskCycleInput {
+  stateDir: string;
+  agents: AgentClients;
+  agentAddr: string;
+  cycleId: string;
+  kind: CycleKind;
+  /** true when the cycle was interrupted and is being run again: never reset what was written */
+  resume: boolean;
+  disk: CycleDisk;
+  sourceSizeBytes: number;
+  blockSize: number;
+  compress: boolean;
+  cap?: BandwidthCap;
+  signal: AbortSignal;
+  progress: DiskProgress;
+  onProgress: () => void;
+}
+
+/** Opens (or creates, for a file) the target, at least as large as the source. */
+async function openTarget(targetPath: string, sizeBytes: number): Promise<{ handle: FileHandle; isFile: boolean }> {
+  const handle = await open(targetPath, 'r+').catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    return open(targetPath, 'w+', 0o600);
+  });
+  const stat = await handle.stat();
+  if (stat.isFile()) {
+    if (stat.size < sizeBytes) await handle.truncate(sizeBytes);
+    return { handle, isFile: true };
+  }
+  const size = await diskSizeBytes(handle, targetPath);
+  if (size < sizeBytes) {
+    await handle.close();
+    throw new CycleFailure({ cause: 'target-too-small', message: `target ${targetPath} holds ${size} bytes; the source disk has ${sizeBytes}`, disk: targetPath, retryable: false });
+  }
+  return { handle, isFile: false };
+}
+
+function zeroTable(sizeBytes: number, blockSize: number): HashTable {
+  const blocks = blockCount(sizeBytes, blockSize);
+  const table = HashTable.unknown(blocks);
+  const full = zeroBlockHash(blockSize);
+  for (let i = 0; i < blocks; i++) table.hashes[i] = i === blocks - 1 ? zeroBlockHash(sizeBytes - i * blockSize) : full;
+  return table;
+}
+
+/** The record to compare against: reset for a fresh full cycle, kept for incrementals and resumes. */
+async function prepareRecord(input: DiskCycleInput, handle: FileHandle, isFile: boolean): Promise<TargetRecord> {
+  const { stateDir, disk, sourceSizeBytes: size, blockSize } = input;
+  const existing = await TargetRecord.load(stateDir, disk.targetPath);
+  const sameGeometry = existing && existing.meta.sizeBytes === size && existing.meta.blockSize === blockSize;
+  if (sameGeometry && (input.resume || input.kind === 'incremental')) return existing;
+  const meta = { targetPath: disk.targetPath, sizeBytes: size, blockSize, consistent: false };
+  if (isFile) {
+    // a fresh full copy into a file: empty it, so zero blocks stay holes and need no writing
+    const fileSize = (await handle.stat()).size;
+    await handle.truncate(0);
+    await handle.truncate(Math.max(size, fileSize));
+    await handle.sync();
+    return TargetRecord.create(stateDir, meta, zeroTable(size, blockSize));
+  }
+  return TargetRecord.create(stateDir, meta, HashTable.unknown(blockCount(size, blockSize)));
+}
+
+interface PendingBlock {
+  index: number;
+  hash: bigint;
+  data: Buffer;
+}
+
+/** Pulls one disk from the agent into its target; returns the counts and the verified digest. */
+export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
+  const { disk, blockSize, progress } = input;
+  const size = input.sourceSizeBytes;
+  const { handle, isFile } = await openTarget(disk.targetPath, size).catch((err) => {
+    if (err instanceof CycleFailure) throw err;
+    throw new CycleFailure({ cause: 'write-error', message: `cannot open target ${disk.targetPath}: ${(err as Error).message}`, disk: disk.disk, retryable: true });
+  });
+  try {
+    const record = await prepareRecord(input, handle, isFile);
+    let batch: PendingBlock[] = [];
+    let batchStarted = Date.now();
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const blocks = batch;
+      batch = [];
+      await record.intend(blocks.map((b) => b.index));
+      try {
+        for (const b of blocks) await handle.write(b.data, 0, b.data.length, b.index * blockSize);
+        await handle.datasync();
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new CycleFailure({
+          cause: code === 'ENOSPC' ? 'target-full' : 'write-error',
+          message: code === 'ENOSPC' ? `target ${disk.targetPath} is full (ENOSPC)` : `writing ${disk.targetPath} failed: ${(err as Error).message}`,
+          disk: disk.disk,
+          retryable: true,
+        });
+      }
+      await record.commit(blocks.map((b) => [b.index, b.hash]));
+      progress.writtenBytes += blocks.reduce((n, b) => n + b.data.length, 0);
+      input.onProgress();
+    };
+
+    let stream;
+    try {
+      stream = await input.agents.openRead(input.agentAddr, { disk: disk.disk, blockSize, knownHashes: record.table.toBytes().toString('base64'), compress: input.compress }, input.signal);
+    } catch (err) {
+      if (input.signal.aborted) throw new CycleCancelled();
+      throw new CycleFailure(classifyAgentError(input.agentAddr, err).failure);
+    }
+    let summary: ReadSummary | undefined;
+    try {
+      for await (const { header, payload, wireBytes } of readFrames(stream, blockSize + 65_536)) {
+        await input.cap?.take(wireBytes, input.signal);
+        if (input.signal.aborted) throw new CycleCancelled();
+        progress.wireBytes += wireBytes;
+        if (header.type === FrameType.Scan) {
+          progress.scannedBytes = Math.min(size, header.index * blockSize);
+        } else if (header.type === FrameType.Data || header.type === FrameType.Zero) {
+          const length = Math.min(blockSize, size - header.index * blockSize);
+          const data = header.type === FrameType.Zero ? Buffer.alloc(length) : header.flags & FRAME_COMPRESSED ? await inflate(payload) : payload;
+          if (data.length !== length || blockHash(data) !== header.hash) {
+            throw new CycleFailure({ cause: 'agent-lost', message: `block ${header.index} of ${disk.disk} arrived corrupted`, disk: disk.disk, retryable: true });
+          }
+          if (header.type === FrameType.Zero) progress.zeroBlocks++;
+          else progress.sentBlocks++;
+          progress.scannedBytes = Math.min(size, (header.index + 1) * blockSize);
+          batch.push({ index: header.index, hash: header.hash, data });
+          if (batch.length >= BATCH_BLOCKS || Date.now() - batchStarted > BATCH_MS) {
+            await flush();
+            batchStarted = Date.now();
+          }
+        } else if (header.type === FrameType.Error) {
+          const detail = JSON.parse(payload.toString('utf8')) as ProtocolError;
+          await flush();
+          throw new CycleFailure({ cause: detail.error === 'disk-vanished' ? 'disk-vanished' : 'read-error', message: `agent ${input.agentAddr}: ${detail.message}`, disk: disk.disk, retryable: true });
+        } else if (header.type === FrameType.End) {
+          summary = JSON.parse(payload.toString('utf8')) as ReadSummary;
+        }
+        input.onProgress();
+      }
+    } catch (err) {
+      if (input.signal.aborted) throw new CycleCancelled();
+      if (err instanceof CycleFailure || err instanceof CycleCancelled) throw err;
+      throw new CycleFailure({ ...classifyAgentError(input.agentAddr, err).failure, cause: 'agent-lost', disk: disk.disk });
+    }
+    await flush();
+    if (!summary) {
+      throw new CycleFailure({ cause: 'agent-lost', message: `the stream of ${disk.disk} from agent ${input.agentAddr} ended before the end of the disk`, disk: disk.disk, retryable: true });
+    }
+    progress.scannedBytes = size;
+    progress.unchangedBlocks = summary.unchangedBlocks;
+    const digest = record.table.digest();
+    if (digest !== summary.digest) {
+      throw new CycleFailure({ cause: 'verification-failed', message: `target ${disk.targetPath} does not match ${disk.disk} after the cycle (digest ${digest} ≠ ${summary.digest})`, disk: disk.disk, retryable: true });
+    }
+    record.meta = { ...record.meta, consistent: true, digest, lastCycleId: input.cycleId };
+    await record.save();
+    return {
+      disk: disk.disk,
+      targetPath: disk.targetPath,
+      sizeBytes: size,
+      blocks: summary.blocks,
+      sentBlocks: progress.sentBlocks,
+      zeroBlocks: progress.zeroBlocks,
+      unchangedBlocks: summary.unchangedBlocks,
+      wireBytes: progress.wireBytes,
+      writtenBytes: progress.writtenBytes,
+      digest,
+    };
+  } finally {
+    await handle.close();
+  }
+}
+
+export { AgentFailure };

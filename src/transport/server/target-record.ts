@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { HashTable } from '../blocks.js';
+
+export interface TargetMeta {
+  targetPath: string;
+  sizeBytes: number;
+  blockSize: number;
+  /** true only after a cycle ended with the target's digest equal to the source's */
+  consistent: boolean;
+  digest?: string;
+  lastCycleId?: string;
+}
+
+/** Writes a file so that after a crash it holds either the old or the new content, never a mix. */
+async function writeDurably(file: string, data: Buffer | string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const handle = await open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, file);
+  const dir = await open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * What the transport knows about one target device: its geometry, whether it is consistent,
+ * and the hash of every block it holds. The table is the truth the next cycle compares against,
+ * so it may say "unknown" (0) but must never claim a block the device does not hold.
+ */
+export class TargetRecord {
+  private constructor(
+    private readonly file: string,
+    public meta: TargetMeta,
+    public table: HashTable,
+  ) {}
+
+  static fileFor(stateDir: string, targetPath: string): string {
+    return path.join(stateDir, 'targets', createHash('sha256').update(targetPath).digest('hex').slice(0, 24));
+  }
+
+  static async load(stateDir: string, targetPath: string): Promise<TargetRecord | undefined> {
+    const file = TargetRecord.fileFor(stateDir, targetPath);
+    try {
+      const meta = JSON.parse(await readFile(`${file}.json`, 'utf8')) as TargetMeta;
+      const table = HashTable.fromBytes(await readFile(`${file}.hashes`));
+      return new TargetRecord(file, meta, table);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  static async create(stateDir: string, meta: TargetMeta, table: HashTable): Promise<TargetRecord> {
+    const file = TargetRecord.fileFor(stateDir, meta.targetPath);
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const record = new TargetRecord(file, meta, table);
+    await record.save();
+    return record;
+  }
+
+  async save(): Promise<void> {
+    await writeDurably(`${this.file}.hashes`, this.table.toBytes());
+    await writeDurably(`${this.file}.json`, JSON.stringify(this.meta));
+  }
+
+  /** Before blocks are written: forget their hashes, and the target's consistency, durably. */
+  async intend(indices: number[]): Promise<void> {
+    for (const i of indices) this.table.hashes[i] = 0n;
+    this.meta.consistent = false;
+    this.meta.digest = undefined;
+    await this.save();
+  }
+
+  /** After the written blocks reached the device (fdatasync): record what it now holds. */
+  async commit(entries: [index: number, hash: bigint][]): Promise<void> {
+    for (const [i, h] of entries) this.table.hashes[i] = h;
+    await this.save();
+  }
+}
