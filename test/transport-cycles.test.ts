@@ -181,6 +181,24 @@ describe('a sync cycle through a real agent and transport', () => {
     expect((await client.status()).maxSupportedTasks).toBe(8);
   });
 
+  it('lets only its paired transport read the agent’s disks', async () => {
+    const agentUrl = `http://${agent.addr}`;
+    const read = { disk: img('a.img'), blockSize: MiB, compress: false };
+    await expect(signedJson({ baseUrl: agentUrl, method: 'POST', path: '/v1/disks/read', body: read })).rejects.toThrow(/missing|signature/i);
+    await expect(signedJson({ baseUrl: agentUrl, secret: 'guessed', method: 'POST', path: '/v1/disks/read', body: read })).rejects.toThrow(/bad signature/);
+    await expect(signedJson({ baseUrl: agentUrl, method: 'POST', path: '/v1/pair', body: { controllerId: 'rogue-transport' } })).rejects.toThrow(/paired with another controller/);
+    // and a transport paired with nobody's agent cannot use this one
+    const other = await spawnFerry('transport', ['--state', path.join(dir, 'other-transport')]);
+    try {
+      const otherSink = await EventSink.create();
+      const otherClient = await pairedTransport(other.addr, otherSink, 'other-ferry');
+      await expect(otherClient.verifyAgent(agent.addr)).rejects.toThrow(/refused/);
+      await otherSink.down();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('keeps events while the controller is down and delivers them, once each, when it is back', async () => {
     await sink.down();
     const request = cycle(img('quiet.img'), img('quiet.later'));

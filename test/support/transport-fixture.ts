@@ -24,9 +24,9 @@ export interface FerryProcess {
 }
 
 /** Runs `ferry agent` or `ferry transport` as a real process and waits until it listens. */
-export async function spawnFerry(command: 'agent' | 'transport', args: string[], port?: number): Promise<FerryProcess> {
+export async function spawnFerry(command: 'agent' | 'transport', args: string[], port?: number, env: NodeJS.ProcessEnv = process.env): Promise<FerryProcess> {
   const listenPort = port ?? (await freePort());
-  const proc = spawn(process.execPath, [ferryBin, command, '--listen', `127.0.0.1:${listenPort}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [ferryBin, command, '--listen', `127.0.0.1:${listenPort}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
