@@ -16,7 +16,7 @@ export async function requireSignature(pairing: Pairing, guard: ReplayGuard, req
 export interface SignedCall {
   baseUrl: string;
   secret?: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   body?: unknown;
   timeoutMs?: number;

@@ -22,7 +22,11 @@ export class TransportClient {
     return answer;
   }
 
-  private call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 15_000): Promise<T> {
+  setCallback(callbackUrl: string): Promise<{ ok: true }> {
+    return this.call('PUT', '/callback', { callbackUrl });
+  }
+
+  private call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, timeoutMs = 15_000): Promise<T> {
     if (!this.secret) throw new Error('not paired with this transport');
     return signedJson<T>({ baseUrl: this.baseUrl, secret: this.secret, method, path: `${API_PREFIX}${path}`, body, timeoutMs });
   }

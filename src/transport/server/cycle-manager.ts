@@ -115,14 +115,16 @@ export class CycleManager {
     const { request, status } = entry;
     const started = Date.now();
     const cap = request.qosMBps ? new BandwidthCap(request.qosMBps * 1_000_000) : undefined;
-    let lastEmit = 0;
+    let lastEmit = started;
     let lastWire = 0;
+    let samples = 0;
     const onProgress = () => {
       const now = Date.now();
       if (now - lastEmit < PROGRESS_EVERY_MS) return;
       const wire = status.disks.reduce((n, d) => n + d.wireBytes, 0);
-      const sample = lastEmit ? ((wire - lastWire) * 1000) / (now - lastEmit) : 0;
-      status.rateBytesPerSec = Math.round(lastEmit ? 0.6 * status.rateBytesPerSec + 0.4 * sample : sample);
+      const sample = ((wire - lastWire) * 1000) / (now - lastEmit);
+      // smoothed, so one slow or fast second does not swing the estimate
+      status.rateBytesPerSec = Math.round(samples++ ? 0.6 * status.rateBytesPerSec + 0.4 * sample : sample);
       lastEmit = now;
       lastWire = wire;
       void this.emit({ type: 'cycle.progress', taskId: request.taskId, cycleId: request.cycleId, progress: structuredClone(status) }).catch(() => undefined);
