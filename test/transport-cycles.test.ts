@@ -76,6 +76,46 @@ describe('a sync cycle through a real agent and transport', () => {
     expect(event.type === 'cycle.finished' && event.disks[0]).toMatchObject({ sentBlocks: 3, digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
+  it('writes into a block device as well (a loop device standing in for an attached cloud volume)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    await makeImage(img('volume.backing'), 80, []);
+    const device = execFileSync('losetup', ['--find', '--show', img('volume.backing')]).toString().trim();
+    try {
+      // the device starts with garbage where the source has zeros: those blocks must be written
+      await rewriteBlocks(device, [3, 4, 20]);
+      const full = await run(cycle(img('a.img'), device));
+      expect(full.state).toBe('finished');
+      expect(full.disks[0].zeroBlocks).toBeGreaterThan(0);
+      const head = async () => {
+        const { createHash } = await import('node:crypto');
+        const { open } = await import('node:fs/promises');
+        const h = await open(device, 'r');
+        try {
+          const buf = Buffer.alloc(64 * MiB);
+          await h.read(buf, 0, buf.length, 0);
+          return createHash('sha256').update(buf).digest('hex');
+        } finally {
+          await h.close();
+        }
+      };
+      expect(await head()).toBe(await sha256(img('a.img')));
+      await rewriteBlocks(img('a.img'), [33]);
+      const next = await run(cycle(img('a.img'), device, { kind: 'incremental' }));
+      expect(next.disks[0]).toMatchObject({ sentBlocks: 1, unchangedBlocks: 63 });
+      expect(await head()).toBe(await sha256(img('a.img')));
+
+      const small = execFileSync('losetup', ['--find', '--show', img('quiet.img')]).toString().trim();
+      try {
+        const tooSmall = await run(cycle(img('a.img'), small));
+        expect(tooSmall.error).toMatchObject({ cause: 'target-too-small', retryable: false });
+      } finally {
+        execFileSync('losetup', ['-d', small]);
+      }
+    } finally {
+      execFileSync('losetup', ['-d', device]);
+    }
+  });
+
   it('compresses compressible data on the wire when asked, with the same result', async () => {
     const plain = await run(cycle(img('text.img'), img('text.plain')));
     const packed = await run(cycle(img('text.img'), img('text.packed'), { compress: true }));
