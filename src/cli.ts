@@ -5,6 +5,7 @@ import { runLicenseCommand } from './cli/license-command.js';
 import { runServe } from './cli/serve-command.js';
 import { runAgent } from './cli/agent-command.js';
 import { runTransport } from './cli/transport-command.js';
+import { runSync } from './cli/sync-command.js';
 
 const usage = `Usage: ferry <command>
 
@@ -15,6 +16,9 @@ Commands:
   transport --state DIR [--listen HOST[:PORT]] [--max-tasks N] [--storage-type LOCAL|ARSTOR|FCSAN|IPSAN|XSKY]
             [--storage-id ID] [--reset-pairing]
                             pull disks from agents into target devices (default port 7002)
+  sync --disk PATH --target PATH [--agent ADDR] [--transport ADDR] [--kind full|incremental]
+       [--compress] [--qos MB/s] [--state DIR]
+                            run one cycle as a stand-alone controller (to try a transport and an agent)
   schema [--out FILE]       print the GraphQL SDL (or write it to FILE)
   license keygen [--out-dir DIR]
                             make an Ed25519 key pair for signing activation keys
@@ -33,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runAgent(rest);
       case 'transport':
         return await runTransport(rest);
+      case 'sync':
+        return await runSync(rest);
       case 'schema': {
         const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
         const { printFerrySchema } = await import('./graphql/schema.js');
