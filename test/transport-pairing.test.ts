@@ -37,6 +37,7 @@ describe('pairing a transport with its controller', () => {
     await Pairing.reset(file);
     const fresh = await Pairing.load(file);
     expect(fresh.paired).toBe(false);
+    expect(fresh.selfId).toBe(pairing.selfId);
     expect('secret' in (await fresh.pair('ferry-2', 'http://127.0.0.1:2/cb'))).toBe(true);
   });
 });

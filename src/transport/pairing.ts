@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 interface PairingState {
@@ -35,9 +35,11 @@ export class Pairing {
     }
   }
 
-  /** Forgets the controller (the local `--reset-pairing`); the next one to ask gets a new secret. */
+  /** Forgets the controller (the local `--reset-pairing`), keeping its own id; the next one to ask gets a new secret. */
   static async reset(file: string): Promise<void> {
-    await rm(file, { force: true });
+    const pairing = await Pairing.load(file);
+    pairing.state = { selfId: pairing.state.selfId };
+    await pairing.save();
   }
 
   get selfId(): string {
