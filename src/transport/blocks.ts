@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
 import { xxh64 } from '@node-rs/xxhash';
 import { FRAME_HEADER_BYTES, type FrameHeader, FrameType } from './protocol.js';
 
@@ -23,6 +24,8 @@ export const isZeroBlock = (block: Buffer): boolean => block.equals(zeros(block.
 /** The hash of an all-zero block of that length (the last block of a disk may be short). */
 export const zeroBlockHash = (length: number): bigint => blockHash(zeros(length));
 
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 export const blockCount = (sizeBytes: number, blockSize: number): number => Math.ceil(sizeBytes / blockSize);
 
 /** Hashes of the blocks of one disk, in order. */
@@ -40,12 +43,15 @@ export class HashTable {
   }
 
   static fromBytes(bytes: Buffer): HashTable {
-    const table = new BigUint64Array(bytes.length / 8);
-    for (let i = 0; i < table.length; i++) table[i] = bytes.readBigUInt64LE(i * 8);
+    const table = new BigUint64Array(Math.floor(bytes.length / 8));
+    if (LITTLE_ENDIAN) Buffer.from(table.buffer).set(bytes.subarray(0, table.length * 8));
+    else for (let i = 0; i < table.length; i++) table[i] = bytes.readBigUInt64LE(i * 8);
     return new HashTable(table);
   }
 
+  /** The table as little-endian u64s; on little-endian machines a copy of its memory, not a loop. */
   toBytes(): Buffer {
+    if (LITTLE_ENDIAN) return Buffer.from(Buffer.from(this.hashes.buffer, this.hashes.byteOffset, this.hashes.byteLength));
     const out = Buffer.alloc(this.hashes.length * 8);
     for (let i = 0; i < this.hashes.length; i++) out.writeBigUInt64LE(this.hashes[i], i * 8);
     return out;
@@ -75,53 +81,4 @@ export function decodeFrameHeader(buf: Buffer): FrameHeader {
   const type = buf.readUInt8(0);
   if (!(type in FrameType)) throw new Error(`unknown frame type ${type}`);
   return { type, flags: buf.readUInt8(1), index: buf.readUInt32LE(4), hash: buf.readBigUInt64LE(8), payloadBytes: buf.readUInt32LE(16) };
-}
-
-/**
- * Splits a byte stream into frames. Chunks are copied only when a frame straddles them,
- * so a 1 MiB block arriving in one chunk costs no copy.
- */
-export async function* readFrames(stream: AsyncIterable<Buffer>, maxPayload: number): AsyncGenerator<{ header: FrameHeader; payload: Buffer; wireBytes: number }> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let header: FrameHeader | undefined;
-  const take = (n: number): Buffer => {
-    const first = pending[0];
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) pending.shift();
-      else pending[0] = first.subarray(n);
-      pendingBytes -= n;
-      return out;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = pending[0];
-      const used = Math.min(chunk.length, n - filled);
-      chunk.copy(out, filled, 0, used);
-      filled += used;
-      if (used === chunk.length) pending.shift();
-      else pending[0] = chunk.subarray(used);
-    }
-    pendingBytes -= n;
-    return out;
-  };
-  for await (const chunk of stream) {
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    for (;;) {
-      if (!header) {
-        if (pendingBytes < FRAME_HEADER_BYTES) break;
-        header = decodeFrameHeader(take(FRAME_HEADER_BYTES));
-        if (header.payloadBytes > maxPayload) throw new Error(`frame payload of ${header.payloadBytes} bytes exceeds ${maxPayload}`);
-      }
-      if (pendingBytes < header.payloadBytes) break;
-      const payload = header.payloadBytes ? take(header.payloadBytes) : Buffer.alloc(0);
-      yield { header, payload, wireBytes: FRAME_HEADER_BYTES + header.payloadBytes };
-      header = undefined;
-    }
-  }
-  if (header || pendingBytes) throw new Error('stream ended in the middle of a frame');
-  pending = [];
 }

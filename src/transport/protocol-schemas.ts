@@ -10,7 +10,7 @@ const address = z.string().min(1).max(262);
 export const readRequestSchema = z.object({
   disk: z.string().min(1).max(4096),
   blockSize,
-  knownHashes: z.string().max(64 * 1024 * 1024).optional(),
+  knownHashes: z.string().max(96 * 1024 * 1024).optional(),
   compress: z.boolean(),
 });
 

@@ -12,6 +12,9 @@ import { ReplayGuard } from '../signing.js';
 import { collectHostFacts } from './host-facts.js';
 import { streamChangedBlocks } from './block-reader.js';
 
+/** knownHashes of disks up to 8 TiB at 1 MiB blocks, in base64 */
+const READ_REQUEST_LIMIT = 96 * 1024 * 1024;
+
 export interface AgentOptions {
   host: string;
   port: number;
@@ -44,7 +47,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       const info: AgentInfo = { protocol: PROTOCOL_VERSION, role: 'agent', hostname: os.hostname() };
       return sendJson(res, 200, { ...info, paired: pairing.paired });
     }
-    const body = await readBody(req);
+    // a read request carries the target's hash table: 8 bytes a block, 16 MiB for 2 TiB in 1 MiB blocks
+    const body = await readBody(req, url === `${API_PREFIX}/disks/read` ? READ_REQUEST_LIMIT : undefined);
     if (req.method === 'POST' && url === `${API_PREFIX}/pair`) {
       const { controllerId } = validate(pairRequestSchema.pick({ controllerId: true }), parseJson(body));
       const outcome = await pairing.pair(controllerId);

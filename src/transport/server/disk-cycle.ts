@@ -1,7 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { inflateRaw } from 'node:zlib';
-import { blockCount, blockHash, HashTable, readFrames, zeroBlockHash } from '../blocks.js';
+import { blockCount, blockHash, HashTable, zeroBlockHash } from '../blocks.js';
+import { BufferPool, readPooledFrames } from '../frame-reader.js';
 import { diskSizeBytes } from '../disk/disk-size.js';
 import { FRAME_COMPRESSED, FrameType, type CycleDisk, type CycleKind, type DiskProgress, type DiskResult, type ProtocolError, type ReadSummary, type TransportFailure } from '../protocol.js';
 import { AgentFailure, classifyAgentError, type AgentClients } from './agent-client.js';
@@ -88,6 +89,8 @@ interface PendingBlock {
   index: number;
   hash: bigint;
   data: Buffer;
+  /** the pool buffer `data` lies in, given back once written */
+  owned?: Buffer;
 }
 
 /** Pulls one disk from the agent into its target; returns the counts and the verified digest. */
@@ -102,6 +105,8 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
     const record = await prepareRecord(input, handle, isFile);
     let batch: PendingBlock[] = [];
     let batchStarted = Date.now();
+    const pool = new BufferPool(blockSize);
+    const zeros = Buffer.alloc(blockSize);
     const flush = async () => {
       if (batch.length === 0) return;
       const blocks = batch;
@@ -121,6 +126,7 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
       }
       await record.commit(blocks.map((b) => [b.index, b.hash]));
       progress.writtenBytes += blocks.reduce((n, b) => n + b.data.length, 0);
+      for (const b of blocks) pool.give(b.owned);
       input.onProgress();
     };
 
@@ -133,7 +139,7 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
     }
     let summary: ReadSummary | undefined;
     try {
-      for await (const { header, payload, wireBytes } of readFrames(stream, blockSize + 65_536)) {
+      for await (const { header, payload, owned, wireBytes } of readPooledFrames(stream, blockSize + 65_536, pool)) {
         await input.cap?.take(wireBytes, input.signal);
         if (input.signal.aborted) throw new CycleCancelled();
         progress.wireBytes += wireBytes;
@@ -141,14 +147,17 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
           progress.scannedBytes = Math.min(size, header.index * blockSize);
         } else if (header.type === FrameType.Data || header.type === FrameType.Zero) {
           const length = Math.min(blockSize, size - header.index * blockSize);
-          const data = header.type === FrameType.Zero ? Buffer.alloc(length) : header.flags & FRAME_COMPRESSED ? await inflate(payload) : payload;
+          const compressed = header.type === FrameType.Data && (header.flags & FRAME_COMPRESSED) !== 0;
+          // zero blocks are all written from one read-only buffer
+          const data = header.type === FrameType.Zero ? zeros.subarray(0, length) : compressed ? await inflate(payload) : payload;
+          if (compressed) pool.give(owned);
           if (data.length !== length || blockHash(data) !== header.hash) {
             throw new CycleFailure({ cause: 'agent-lost', message: `block ${header.index} of ${disk.disk} arrived corrupted`, disk: disk.disk, retryable: true });
           }
           if (header.type === FrameType.Zero) progress.zeroBlocks++;
           else progress.sentBlocks++;
           progress.scannedBytes = Math.min(size, (header.index + 1) * blockSize);
-          batch.push({ index: header.index, hash: header.hash, data });
+          batch.push({ index: header.index, hash: header.hash, data, owned: compressed ? undefined : owned });
           if (batch.length >= BATCH_BLOCKS || Date.now() - batchStarted > BATCH_MS) {
             await flush();
             batchStarted = Date.now();
@@ -159,10 +168,14 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
           throw new CycleFailure({ cause: detail.error === 'disk-vanished' ? 'disk-vanished' : 'read-error', message: `agent ${input.agentAddr}: ${detail.message}`, disk: disk.disk, retryable: true });
         } else if (header.type === FrameType.End) {
           summary = JSON.parse(payload.toString('utf8')) as ReadSummary;
+          pool.give(owned);
         }
         input.onProgress();
       }
     } catch (err) {
+      // blocks already received and checked are kept, so a retry or a resume need not fetch them again
+      const writeFailed = err instanceof CycleFailure && (err.failure.cause === 'target-full' || err.failure.cause === 'write-error');
+      if (!writeFailed) await flush().catch(() => undefined);
       if (input.signal.aborted) throw new CycleCancelled();
       if (err instanceof CycleFailure || err instanceof CycleCancelled) throw err;
       throw new CycleFailure({ ...classifyAgentError(input.agentAddr, err).failure, cause: 'agent-lost', disk: disk.disk });
