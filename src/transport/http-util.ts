@@ -1,4 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import type { ProtocolError } from './protocol.js';
 
 export const MAX_JSON_BODY_BYTES = 4 * 1024 * 1024;
@@ -43,4 +45,37 @@ export function sendError(res: ServerResponse, err: unknown): void {
   const e = err instanceof HttpError ? err : new HttpError(500, 'internal', 'internal error');
   const body: ProtocolError = { error: e.code, message: e.message };
   sendJson(res, e.status, body);
+}
+
+export interface ListeningServer {
+  url: string;
+  port: number;
+  /** drops open connections and stops listening */
+  close(): Promise<void>;
+}
+
+/** Serves `route` on host:port; a thrown HttpError becomes its answer, anything else a logged 500. */
+export async function serveRoutes(
+  host: string,
+  port: number,
+  route: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  log: (msg: string) => void,
+): Promise<ListeningServer> {
+  const server = http.createServer((req, res) => {
+    route(req, res).catch((err) => {
+      if (!(err instanceof HttpError)) log(`request ${req.method} ${req.url} failed: ${(err as Error).stack ?? err}`);
+      sendError(res, err);
+    });
+  });
+  server.listen(port, host);
+  await once(server, 'listening');
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    port: bound,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

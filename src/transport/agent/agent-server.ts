@@ -1,9 +1,9 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { HashTable } from '../blocks.js';
-import { HttpError, parseJson, readBody, sendError, sendJson } from '../http-util.js';
+import { HttpError, parseJson, readBody, sendJson, serveRoutes, type ListeningServer } from '../http-util.js';
 import { Pairing } from '../pairing.js';
 import { pairRequestSchema, readRequestSchema, validate } from '../protocol-schemas.js';
 import { API_PREFIX, PROTOCOL_VERSION, type AgentInfo, type PairResponse } from '../protocol.js';
@@ -24,11 +24,7 @@ export interface AgentOptions {
   log?: (msg: string) => void;
 }
 
-export interface RunningAgent {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type RunningAgent = ListeningServer;
 
 /**
  * `ferry agent`: reports its machine's facts and serves its disks' blocks to the one transport it
@@ -88,21 +84,5 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     throw new HttpError(404, 'not-found', `no ${req.method} ${url} on an agent`);
   }
 
-  const server = http.createServer((req, res) => {
-    route(req, res).catch((err) => {
-      if (!(err instanceof HttpError)) log(`agent request failed: ${(err as Error).stack ?? err}`);
-      sendError(res, err);
-    });
-  });
-  server.listen(opts.port, opts.host);
-  await once(server, 'listening');
-  const { port } = server.address() as import('node:net').AddressInfo;
-  return {
-    url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
-    port,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return serveRoutes(opts.host, opts.port, route, log);
 }

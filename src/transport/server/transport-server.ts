@@ -1,9 +1,8 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { z } from 'zod';
 import { httpEventDeliverer } from '../event-delivery.js';
-import { HttpError, parseJson, readBody, sendError, sendJson } from '../http-util.js';
+import { HttpError, parseJson, readBody, sendJson, serveRoutes } from '../http-util.js';
 import { Outbox } from '../outbox.js';
 import { Pairing } from '../pairing.js';
 import { agentRequestSchema, conversionRequestSchema, cycleRequestSchema, pairRequestSchema, validate } from '../protocol-schemas.js';
@@ -149,24 +148,15 @@ export async function startTransport(opts: TransportOptions): Promise<RunningTra
     throw new HttpError(404, 'not-found', `no ${req.method} ${url} on a transport`);
   }
 
-  const server = http.createServer((req, res) => {
-    route(req, res).catch((err) => {
-      if (!(err instanceof HttpError)) log(`transport request failed: ${(err as Error).stack ?? err}`);
-      sendError(res, err);
-    });
-  });
-  server.listen(opts.port, opts.host);
-  await once(server, 'listening');
-  const { port } = server.address() as import('node:net').AddressInfo;
+  const server = await serveRoutes(opts.host, opts.port, route, log);
   return {
-    url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     transportId: pairing.selfId,
     outbox,
     async close() {
-      server.closeAllConnections();
+      await server.close();
       await cycles.stopAll();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
       await outbox.stop();
     },
   };
