@@ -38,6 +38,9 @@ async function writeDurably(file: string, data: Buffer | string): Promise<void> 
  * so it may say "unknown" (0) but must never claim a block the device does not hold.
  */
 export class TargetRecord {
+  /** the meta as last written, so that checkpoints only rewrite it when it changed */
+  private savedMeta = '';
+
   private constructor(
     private readonly file: string,
     public meta: TargetMeta,
@@ -51,9 +54,10 @@ export class TargetRecord {
   static async load(stateDir: string, targetPath: string): Promise<TargetRecord | undefined> {
     const file = TargetRecord.fileFor(stateDir, targetPath);
     try {
-      const meta = JSON.parse(await readFile(`${file}.json`, 'utf8')) as TargetMeta;
-      const table = HashTable.fromBytes(await readFile(`${file}.hashes`));
-      return new TargetRecord(file, meta, table);
+      const text = await readFile(`${file}.json`, 'utf8');
+      const record = new TargetRecord(file, JSON.parse(text) as TargetMeta, HashTable.fromBytes(await readFile(`${file}.hashes`)));
+      record.savedMeta = JSON.stringify(record.meta);
+      return record;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -70,7 +74,10 @@ export class TargetRecord {
 
   async save(): Promise<void> {
     await writeDurably(`${this.file}.hashes`, this.table.toBytes());
-    await writeDurably(`${this.file}.json`, JSON.stringify(this.meta));
+    const meta = JSON.stringify(this.meta);
+    if (meta === this.savedMeta) return;
+    await writeDurably(`${this.file}.json`, meta);
+    this.savedMeta = meta;
   }
 
   /** Before blocks are written: forget their hashes, and the target's consistency, durably. */
