@@ -97,6 +97,12 @@ export interface HostFacts {
   disks: DiskFacts[];
 }
 
+/** `GET /v1/disks` on the agent: the disks it serves and their sizes, without inspecting them. */
+export interface DiskSize {
+  path: string;
+  sizeBytes: number;
+}
+
 /** `POST /v1/disks/read` on the agent: stream the disk's blocks that differ from `knownHashes`. */
 export interface ReadRequest {
   /** a `DiskFacts.path` the agent serves */

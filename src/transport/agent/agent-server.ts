@@ -6,11 +6,13 @@ import { HashTable } from '../blocks.js';
 import { HttpError, parseJson, readBody, sendJson, serveRoutes, type ListeningServer } from '../http-util.js';
 import { Pairing } from '../pairing.js';
 import { pairRequestSchema, readRequestSchema, validate } from '../protocol-schemas.js';
-import { API_PREFIX, PROTOCOL_VERSION, type AgentInfo, type PairResponse } from '../protocol.js';
+import { API_PREFIX, PROTOCOL_VERSION, type AgentInfo, type DiskSize, type PairResponse } from '../protocol.js';
 import { requireSignature } from '../signed-http.js';
 import { ReplayGuard } from '../signing.js';
 import { collectHostFacts } from './host-facts.js';
 import { streamChangedBlocks } from './block-reader.js';
+import { diskSizeBytes } from '../disk/disk-size.js';
+import { open } from 'node:fs/promises';
 
 /** knownHashes of disks up to 8 TiB at 1 MiB blocks, in base64 */
 const READ_REQUEST_LIMIT = 96 * 1024 * 1024;
@@ -54,6 +56,22 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       return sendJson(res, 200, answer);
     }
     await requireSignature(pairing, guard, req, body);
+    if (req.method === 'GET' && url === `${API_PREFIX}/disks`) {
+      // sizes only, without inspecting partitions: what a transport needs before each cycle
+      const disks: DiskSize[] = [];
+      for (const disk of await served()) {
+        const handle = await open(disk, 'r').catch(() => undefined);
+        if (!handle) continue;
+        try {
+          disks.push({ path: disk, sizeBytes: await diskSizeBytes(handle, disk) });
+        } catch {
+          // not a disk any more: left out, as in the facts
+        } finally {
+          await handle.close();
+        }
+      }
+      return sendJson(res, 200, { disks });
+    }
     if (req.method === 'GET' && url === `${API_PREFIX}/facts`) {
       return sendJson(res, 200, await collectHostFacts(opts.disks));
     }

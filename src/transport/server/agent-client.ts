@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
-import { API_PREFIX, baseUrl, DEFAULT_AGENT_PORT, parseAddress, type AgentInfo, type HostFacts, type PairResponse, type ReadRequest, type TransportFailure } from '../protocol.js';
+import { API_PREFIX, baseUrl, DEFAULT_AGENT_PORT, parseAddress, type AgentInfo, type DiskSize, type HostFacts, type PairResponse, type ReadRequest, type TransportFailure } from '../protocol.js';
 import { PeerError, signedJson, signedRequest } from '../signed-http.js';
 
 /** A failure talking to an agent, already classified for the controller. */
@@ -65,6 +65,11 @@ export class AgentClients {
 
   async facts(agentAddr: string): Promise<HostFacts> {
     return this.withSecret(agentAddr, (secret) => signedJson<HostFacts>({ baseUrl: this.url(agentAddr), secret, method: 'GET', path: `${API_PREFIX}/facts`, timeoutMs: 30_000 }));
+  }
+
+  async diskSizes(agentAddr: string): Promise<DiskSize[]> {
+    const answer = await this.withSecret(agentAddr, (secret) => signedJson<{ disks: DiskSize[] }>({ baseUrl: this.url(agentAddr), secret, method: 'GET', path: `${API_PREFIX}/disks`, timeoutMs: 10_000 }));
+    return answer.disks;
   }
 
   /** Opens the block stream of one disk; the caller reads and checks the status. */

@@ -130,10 +130,10 @@ export class CycleManager {
       void this.emit({ type: 'cycle.progress', taskId: request.taskId, cycleId: request.cycleId, progress: structuredClone(status) }).catch(() => undefined);
     };
     try {
-      const facts = await this.agents.facts(request.agentAddr);
+      const sizes = await this.agents.diskSizes(request.agentAddr);
       const results: DiskResult[] = [];
       for (const [i, disk] of request.disks.entries()) {
-        const source = facts.disks.find((d) => d.path === disk.disk);
+        const source = sizes.find((d) => d.path === disk.disk);
         if (!source) throw new CycleFailure({ cause: 'disk-vanished', message: `agent ${request.agentAddr} no longer has disk ${disk.disk}`, disk: disk.disk, retryable: true });
         status.disks[i] = { ...status.disks[i], sizeBytes: source.sizeBytes, scannedBytes: 0, sentBlocks: 0, zeroBlocks: 0, unchangedBlocks: 0, wireBytes: 0, writtenBytes: 0 };
         results.push(
