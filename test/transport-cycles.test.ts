@@ -147,6 +147,19 @@ describe('a sync cycle through a real agent and transport', () => {
       expect((b.bytes - a.bytes) / ((b.t - a.t) / 1000)).toBeLessThanOrEqual(capMBps * 1e6 * 1.1);
     }
     expect(await sha256(img('slow.target'))).toBe(await sha256(img('slow.img')));
+
+    // the progress the controller hears is measured: it moves forward and its rate is the capped one
+    await until(() => sink.of(request.cycleId, 'cycle.finished').length === 1);
+    const progress = sink.of(request.cycleId, 'cycle.progress').map((e) => (e.type === 'cycle.progress' ? e.progress : undefined)!);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < progress.length; i++) {
+      expect(progress[i].disks[0].scannedBytes).toBeGreaterThanOrEqual(progress[i - 1].disks[0].scannedBytes);
+      expect(progress[i].disks[0].wireBytes).toBeGreaterThan(progress[i - 1].disks[0].wireBytes);
+    }
+    const settled = progress.slice(1).map((p) => p.rateBytesPerSec);
+    expect(Math.max(...settled)).toBeLessThanOrEqual(capMBps * 1e6 * 1.1);
+    expect(Math.min(...settled)).toBeGreaterThan(capMBps * 1e6 * 0.6);
+    expect(progress.at(-1)!.disks[0].wireBytes).toBeLessThanOrEqual(total);
   });
 
   it('resumes a cycle after the transport is killed mid-way, sending only what it had not written', async () => {
