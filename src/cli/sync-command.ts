@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEventReceiver } from '../transport/event-receiver.js';
+import { serveEventReceiver } from '../transport/event-endpoint.js';
 import type { CycleKind, TransportEvent } from '../transport/protocol.js';
 import { TransportClient } from '../transport/transport-client.js';
 
@@ -38,30 +38,22 @@ export async function runSync(argv: string[]): Promise<number> {
   let secret = '';
   const receive = createEventReceiver({ secretFor: async () => secret || undefined, alreadySeen: async (id) => events.some((e) => e.id === id), accept: async (e) => void events.push(e) });
   let wake: () => void = () => {};
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const answer = await receive({ method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) });
-    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
-    wake();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const callbackUrl = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/events`;
+  const server = await serveEventReceiver(receive, '127.0.0.1', 0, () => wake());
+  const callbackUrl = `${server.url}/events`;
   try {
     await mkdir(values.state, { recursive: true, mode: 0o700 });
     const secretFile = path.join(values.state, 'controller.json');
-    const client = new TransportClient(values.transport, await readFile(secretFile, 'utf8').then((t) => JSON.parse(t).secret as string, () => undefined));
-    try {
-      await client.status();
-    } catch {
-      const paired = await client.pair(`ferry-sync-${os.hostname()}`, callbackUrl);
-      await writeFile(secretFile, JSON.stringify({ secret: paired.secret }), { mode: 0o600 });
+    // reuse the secret of an earlier run; pair only when there is none or the transport refuses it
+    const stored = await readFile(secretFile, 'utf8').then((t) => JSON.parse(t).secret as string, () => undefined);
+    const client = new TransportClient(values.transport, stored);
+    secret = stored ?? '';
+    if (!stored || !(await client.status().then(() => true, () => false))) {
+      secret = (await client.pair(`ferry-sync-${os.hostname()}`, callbackUrl)).secret;
+      await writeFile(secretFile, JSON.stringify({ secret }), { mode: 0o600 });
     }
-    secret = JSON.parse(await readFile(secretFile, 'utf8')).secret;
-    const signed = new TransportClient(values.transport, secret);
-    await signed.setCallback(callbackUrl);
+    await client.setCallback(callbackUrl);
     const cycleId = `sync-${randomUUID()}`;
-    await signed.startCycle({ cycleId, taskId: `sync-${createHash("sha256").update(values.disk).digest("hex").slice(0, 16)}`, agentAddr: values.agent, kind: values.kind as CycleKind, compress: values.compress, qosMBps: qos || undefined, disks: [{ disk: values.disk, targetPath: values.target }] });
+    await client.startCycle({ cycleId, taskId: `sync-${createHash('sha256').update(values.disk).digest('hex').slice(0, 16)}`, agentAddr: values.agent, kind: values.kind as CycleKind, compress: values.compress, qosMBps: qos || undefined, disks: [{ disk: values.disk, targetPath: values.target }] });
     process.stdout.write(`cycle ${cycleId}: ${values.kind} copy of ${values.agent}:${values.disk} into ${values.transport}:${values.target}\n`);
     let shown = '';
     for (;;) {
@@ -90,6 +82,6 @@ export async function runSync(argv: string[]): Promise<number> {
       }
     }
   } finally {
-    server.close();
+    await server.close();
   }
 }

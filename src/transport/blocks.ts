@@ -36,12 +36,6 @@ export class HashTable {
     return new HashTable(new BigUint64Array(blocks));
   }
 
-  static fromBase64(text: string, blocks: number): HashTable | undefined {
-    const bytes = Buffer.from(text, 'base64');
-    if (bytes.length !== blocks * 8) return undefined;
-    return HashTable.fromBytes(bytes);
-  }
-
   static fromBytes(bytes: Buffer): HashTable {
     const table = new BigUint64Array(Math.floor(bytes.length / 8));
     if (LITTLE_ENDIAN) Buffer.from(table.buffer).set(bytes.subarray(0, table.length * 8));

@@ -26,9 +26,8 @@ export interface SignedCall {
 /** A JSON request to an agent or transport; non-2xx answers become errors carrying the peer's message. */
 export async function signedJson<T>(call: SignedCall): Promise<T> {
   const res = await signedRequest(call);
-  const text = await readAll(res);
-  if ((res.statusCode ?? 500) >= 300) throw new PeerError(res.statusCode ?? 500, parseProtocolError(text));
-  return JSON.parse(text) as T;
+  if ((res.statusCode ?? 500) >= 300) throw await peerErrorOf(res);
+  return JSON.parse(await readAll(res)) as T;
 }
 
 /** The raw response, for streams; the caller reads it. */
@@ -49,6 +48,11 @@ export class PeerError extends Error {
   constructor(readonly status: number, readonly detail: ProtocolError) {
     super(detail.message);
   }
+}
+
+/** The error a non-2xx answer carries, with the peer's own message. */
+export async function peerErrorOf(res: IncomingMessage): Promise<PeerError> {
+  return new PeerError(res.statusCode ?? 500, parseProtocolError(await readAll(res)));
 }
 
 async function readAll(res: IncomingMessage): Promise<string> {

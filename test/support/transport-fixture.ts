@@ -2,12 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
+import { serveEventReceiver } from '../../src/transport/event-endpoint.js';
 import { createEventReceiver } from '../../src/transport/event-receiver.js';
+import type { ListeningServer } from '../../src/transport/http-util.js';
 import type { CycleStatus, TransportEvent } from '../../src/transport/protocol.js';
 import { TransportClient } from '../../src/transport/transport-client.js';
-import { freePort } from './global-postgres.js';
+import { freePort } from './ports.js';
 import { sleep } from './wait.js';
 
 const ferryBin = path.resolve('bin/ferry.js');
@@ -52,7 +53,7 @@ export async function spawnFerry(command: 'agent' | 'transport', args: string[],
 export class EventSink {
   readonly events: TransportEvent[] = [];
   secret = '';
-  private server?: http.Server;
+  private server?: ListeningServer;
   private readonly receive = createEventReceiver({
     secretFor: async () => this.secret || undefined,
     alreadySeen: async (id) => this.events.some((e) => e.id === id),
@@ -72,19 +73,11 @@ export class EventSink {
   }
 
   async up(): Promise<void> {
-    this.server = http.createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const answer = await this.receive({ method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer.body));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    this.server = await serveEventReceiver(this.receive, '127.0.0.1', this.port);
   }
 
   async down(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server?.close();
     this.server = undefined;
   }
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 
@@ -7,14 +7,10 @@ export async function diskSizeBytes(handle: FileHandle, diskPath: string): Promi
   const stat = await handle.stat();
   if (stat.isFile()) return stat.size;
   if (stat.isBlockDevice()) {
-    const name = path.basename(await realName(diskPath));
+    const name = path.basename(await realpath(diskPath).catch(() => diskPath));
     const sectors = await readFile(`/sys/class/block/${name}/size`, 'utf8').catch(() => '');
     if (sectors.trim()) return Number(sectors.trim()) * 512;
   }
   throw new Error(`${diskPath} is neither a regular file nor a block device whose size can be read`);
 }
 
-async function realName(p: string): Promise<string> {
-  const { realpath } = await import('node:fs/promises');
-  return realpath(p).catch(() => p);
-}

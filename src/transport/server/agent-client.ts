@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { API_PREFIX, baseUrl, DEFAULT_AGENT_PORT, parseAddress, type AgentInfo, type DiskSize, type HostFacts, type PairResponse, type ReadRequest, type TransportFailure } from '../protocol.js';
-import { PeerError, signedJson, signedRequest } from '../signed-http.js';
+import { PeerError, peerErrorOf, signedJson, signedRequest } from '../signed-http.js';
 
 /** A failure talking to an agent, already classified for the controller. */
 export class AgentFailure extends Error {
@@ -76,18 +76,7 @@ export class AgentClients {
   async openRead(agentAddr: string, request: ReadRequest, signal: AbortSignal): Promise<IncomingMessage> {
     return this.withSecret(agentAddr, async (secret) => {
       const res = await signedRequest({ baseUrl: this.url(agentAddr), secret, method: 'POST', path: `${API_PREFIX}/disks/read`, body: request, signal, timeoutMs: 60_000 });
-      if ((res.statusCode ?? 500) >= 300) {
-        const chunks: Buffer[] = [];
-        for await (const c of res) chunks.push(c as Buffer);
-        const text = Buffer.concat(chunks).toString('utf8');
-        let detail = { error: 'unknown', message: text.slice(0, 200) };
-        try {
-          detail = JSON.parse(text);
-        } catch {
-          // keep the raw text
-        }
-        throw new PeerError(res.statusCode ?? 500, detail);
-      }
+      if ((res.statusCode ?? 500) >= 300) throw await peerErrorOf(res);
       res.setTimeout(0);
       return res;
     });

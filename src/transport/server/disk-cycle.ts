@@ -5,7 +5,7 @@ import { blockCount, blockHash, HashTable, zeroBlockHash } from '../blocks.js';
 import { BufferPool, readPooledFrames } from '../frame-reader.js';
 import { diskSizeBytes } from '../disk/disk-size.js';
 import { FRAME_COMPRESSED, FrameType, type CycleDisk, type CycleKind, type DiskProgress, type DiskResult, type ProtocolError, type ReadSummary, type TransportFailure } from '../protocol.js';
-import { AgentFailure, classifyAgentError, type AgentClients } from './agent-client.js';
+import { classifyAgentError, type AgentClients } from './agent-client.js';
 import type { BandwidthCap } from './bandwidth-cap.js';
 import { TargetRecord } from './target-record.js';
 
@@ -209,4 +209,3 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
   }
 }
 
-export { AgentFailure };
