@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blockHash, decodeFrameHeader, encodeFrameHeader, HashTable, isZeroBlock, zeroBlockHash } from '../src/transport/blocks.js';
-import { BufferPool, readPooledFrames } from '../src/transport/frame-reader.js';
+import { BufferPool, FrameParser } from '../src/transport/frame-reader.js';
 import { FrameType } from '../src/transport/protocol.js';
+import { TargetRecord } from '../src/transport/server/target-record.js';
 
 describe('blocks and frames', () => {
   it('keeps hash tables as little-endian u64s through a round trip', () => {
@@ -37,15 +41,20 @@ describe('blocks and frames', () => {
     parts.push(encodeFrameHeader({ type: FrameType.Zero, flags: 0, index: 7, hash: zeroBlockHash(4096), payloadBytes: 0 }));
     const wire = Buffer.concat(parts);
     for (const chunk of [1, 7, 20, 4096, wire.length]) {
-      async function* chunks() {
-        for (let at = 0; at < wire.length; at += chunk) yield wire.subarray(at, at + chunk);
-      }
       const got = [];
       const pool = new BufferPool(4096);
-      for await (const frame of readPooledFrames(chunks(), 4096, pool)) {
-        got.push({ index: frame.header.index, type: frame.header.type, data: Buffer.from(frame.payload) });
-        pool.give(frame.owned);
+      const parser = new FrameParser(4096, pool);
+      for (let at = 0; at < wire.length; at += chunk) {
+        // the parser must copy what it keeps: the caller's read buffer is overwritten next time
+        const readBuffer = Buffer.from(wire.subarray(at, at + chunk));
+        const frames = parser.push(readBuffer);
+        readBuffer.fill(0xee);
+        for (const frame of frames) {
+          got.push({ index: frame.header.index, type: frame.header.type, data: Buffer.from(frame.payload) });
+          pool.give(frame.owned);
+        }
       }
+      expect(parser.midFrame).toBe(false);
       expect(got.map((g) => g.index)).toEqual([0, 1, 2, 7]);
       expect(got.slice(0, 3).map((g) => g.data)).toEqual(blocks);
       expect(got[3]).toMatchObject({ type: FrameType.Zero, data: Buffer.alloc(0) });
@@ -53,15 +62,38 @@ describe('blocks and frames', () => {
     expect(decodeFrameHeader(parts[0])).toMatchObject({ type: FrameType.Data, index: 0, payloadBytes: 3000 });
   });
 
-  it('refuses a truncated stream and an oversized frame', async () => {
+  it('tells a stream cut inside a frame, and refuses an oversized frame', () => {
     const header = encodeFrameHeader({ type: FrameType.Data, flags: 0, index: 0, hash: 5n, payloadBytes: 100 });
-    async function* cut() {
-      yield Buffer.concat([header, Buffer.alloc(50)]);
+    const cut = new FrameParser(4096, new BufferPool(4096));
+    expect(cut.push(Buffer.concat([header, Buffer.alloc(50)]))).toEqual([]);
+    expect(cut.midFrame).toBe(true);
+    const headerOnly = new FrameParser(4096, new BufferPool(4096));
+    headerOnly.push(header.subarray(0, 5));
+    expect(headerOnly.midFrame).toBe(true);
+    const big = new FrameParser(4096, new BufferPool(4096));
+    expect(() => big.push(encodeFrameHeader({ type: FrameType.Data, flags: 0, index: 0, hash: 5n, payloadBytes: 1 << 30 }))).toThrow(/exceeds/);
+  });
+
+  it('checkpoints a target record in place: what is reloaded after each step is what was recorded', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-record-'));
+    try {
+      const table = HashTable.unknown(1000);
+      table.hashes.fill(7n);
+      const record = await TargetRecord.create(stateDir, { targetPath: '/dev/x', sizeBytes: 1000 * 4096, blockSize: 4096, consistent: true, digest: 'd' }, table);
+      await record.intend([3, 4, 999, 500]);
+      const afterIntent = (await TargetRecord.load(stateDir, '/dev/x'))!;
+      expect(afterIntent.meta.consistent).toBe(false);
+      expect([3, 4, 500, 999].map((i) => afterIntent.table.hashes[i])).toEqual([0n, 0n, 0n, 0n]);
+      expect([2, 5, 499, 501, 998].map((i) => afterIntent.table.hashes[i])).toEqual([7n, 7n, 7n, 7n, 7n]);
+      await record.commit([[3, 30n], [4, 40n], [999, 9990n], [500, 5000n]]);
+      await record.markConsistent('new-digest', 'cycle-2');
+      await record.close();
+      const reloaded = (await TargetRecord.load(stateDir, '/dev/x'))!;
+      expect(reloaded.meta).toMatchObject({ consistent: true, digest: 'new-digest', lastCycleId: 'cycle-2' });
+      expect([...reloaded.table.hashes]).toEqual([...record.table.hashes]);
+      expect(reloaded.table.hashes[999]).toBe(9990n);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
     }
-    await expect((async () => { for await (const _ of readPooledFrames(cut(), 4096, new BufferPool(4096))) void _; })()).rejects.toThrow(/middle of a frame/);
-    async function* big() {
-      yield encodeFrameHeader({ type: FrameType.Data, flags: 0, index: 0, hash: 5n, payloadBytes: 1 << 30 });
-    }
-    await expect((async () => { for await (const _ of readPooledFrames(big(), 4096, new BufferPool(4096))) void _; })()).rejects.toThrow(/exceeds/);
   });
 });

@@ -3,7 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CycleRequest } from '../src/transport/protocol.js';
+import { BufferPool, FrameParser } from '../src/transport/frame-reader.js';
+import { openBlockStream } from '../src/transport/server/block-stream.js';
 import { signedJson } from '../src/transport/signed-http.js';
+import { signMessage } from '../src/transport/signing.js';
 import type { TransportClient } from '../src/transport/transport-client.js';
 import { EventSink, makeImage, pairedTransport, rewriteBlocks, sha256, spawnFerry, waitForCycle, type FerryProcess } from './support/transport-fixture.js';
 import { sleep, until } from './support/wait.js';
@@ -236,9 +239,13 @@ describe('a sync cycle through a real agent and transport', () => {
 
   it('lets only its paired transport read the agent’s disks', async () => {
     const agentUrl = `http://${agent.addr}`;
-    const read = { disk: img('a.img'), blockSize: MiB, compress: false };
-    await expect(signedJson({ baseUrl: agentUrl, method: 'POST', path: '/v1/disks/read', body: read })).rejects.toThrow(/missing|signature/i);
-    await expect(signedJson({ baseUrl: agentUrl, secret: 'guessed', method: 'POST', path: '/v1/disks/read', body: read })).rejects.toThrow(/bad signature/);
+    const body = Buffer.from(JSON.stringify({ disk: img('a.img'), blockSize: MiB, compress: false }));
+    const readWith = (headers: Record<string, string>) =>
+      openBlockStream({ address: { host: '127.0.0.1', port: agent.port }, path: '/v1/disks/read', headers, body, signal: new AbortController().signal, timeoutMs: 5_000 }, new FrameParser(2 * MiB, new BufferPool(MiB)));
+    await expect(readWith({})).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/missing.*signature/i) });
+    await expect(readWith(signMessage('guessed', 'POST', '/v1/disks/read', body))).rejects.toMatchObject({ status: 401, message: 'bad signature' });
+    // the stream is only served as an upgrade
+    await expect(signedJson({ baseUrl: agentUrl, method: 'POST', path: '/v1/disks/read', body: {} })).rejects.toMatchObject({ status: 426, message: expect.stringMatching(/Upgrade: ferry-blocks\/1/) });
     await expect(signedJson({ baseUrl: agentUrl, method: 'POST', path: '/v1/pair', body: { controllerId: 'rogue-transport' } })).rejects.toThrow(/paired with another controller/);
     // and a transport paired with nobody's agent cannot use this one
     const other = await spawnFerry('transport', ['--state', path.join(dir, 'other-transport')]);

@@ -51,6 +51,14 @@ export class HashTable {
     return out;
   }
 
+  /** Entries first..first+count-1 as little-endian bytes (on little-endian machines a view, no copy). */
+  entryBytes(first: number, count: number): Buffer {
+    if (LITTLE_ENDIAN) return Buffer.from(this.hashes.buffer, this.hashes.byteOffset + first * 8, count * 8);
+    const out = Buffer.alloc(count * 8);
+    for (let i = 0; i < count; i++) out.writeBigUInt64LE(this.hashes[first + i], i * 8);
+    return out;
+  }
+
   /** sha256 over the hashes in order: two disks with equal digests have equal blocks. */
   digest(): string {
     return createHash('sha256').update(this.toBytes()).digest('hex');

@@ -113,7 +113,12 @@ export interface ReadRequest {
   compress: boolean;
 }
 
-/** The binary answer of `POST /v1/disks/read` is a sequence of frames, each a header then a payload. */
+/**
+ * `POST /v1/disks/read` is an HTTP/1.1 upgrade to this protocol: after `101 Switching Protocols`
+ * the connection carries the agent's frames, each a header then a payload, until it closes.
+ */
+export const BLOCK_STREAM_PROTOCOL = 'ferry-blocks/1';
+
 export const FRAME_HEADER_BYTES = 20;
 export enum FrameType {
   /** payload = block bytes (deflate-raw when the compressed flag is set) */

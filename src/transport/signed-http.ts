@@ -61,7 +61,7 @@ async function readAll(res: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseProtocolError(text: string): ProtocolError {
+export function parseProtocolError(text: string): ProtocolError {
   try {
     const parsed = JSON.parse(text) as Partial<ProtocolError>;
     return { error: parsed.error ?? 'unknown', message: parsed.message ?? text.slice(0, 200) };

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
 import { HashTable } from '../blocks.js';
-import { HttpError, parseJson, readBody, sendJson, serveRoutes, type ListeningServer } from '../http-util.js';
+import { HttpError, parseJson, readBody, readUpgradeBody, sendJson, serveRoutes, switchProtocols, type ListeningServer } from '../http-util.js';
 import { Pairing } from '../pairing.js';
 import { pairRequestSchema, readRequestSchema, validate } from '../protocol-schemas.js';
-import { API_PREFIX, PROTOCOL_VERSION, type AgentInfo, type DiskSize, type PairResponse } from '../protocol.js';
+import { API_PREFIX, BLOCK_STREAM_PROTOCOL, PROTOCOL_VERSION, type AgentInfo, type DiskSize, type PairResponse } from '../protocol.js';
 import { requireSignature } from '../signed-http.js';
 import { ReplayGuard } from '../signing.js';
 import { collectHostFacts } from './host-facts.js';
@@ -14,7 +14,7 @@ import { streamChangedBlocks } from './block-reader.js';
 import { diskSizeBytes } from '../disk/disk-size.js';
 import { open } from 'node:fs/promises';
 
-/** knownHashes of disks up to 8 TiB at 1 MiB blocks, in base64 */
+/** a read request carries the target's hash table in base64: up to 8 TiB in 1 MiB blocks */
 const READ_REQUEST_LIMIT = 96 * 1024 * 1024;
 
 export interface AgentOptions {
@@ -45,8 +45,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       const info: AgentInfo = { protocol: PROTOCOL_VERSION, role: 'agent', hostname: os.hostname() };
       return sendJson(res, 200, { ...info, paired: pairing.paired });
     }
-    // a read request carries the target's hash table: 8 bytes a block, 16 MiB for 2 TiB in 1 MiB blocks
-    const body = await readBody(req, url === `${API_PREFIX}/disks/read` ? READ_REQUEST_LIMIT : undefined);
+    if (url === `${API_PREFIX}/disks/read`) {
+      throw new HttpError(426, 'upgrade-required', `the block stream is read with Connection: Upgrade, Upgrade: ${BLOCK_STREAM_PROTOCOL}`, { connection: 'Upgrade', upgrade: BLOCK_STREAM_PROTOCOL });
+    }
+    const body = await readBody(req);
     if (req.method === 'POST' && url === `${API_PREFIX}/pair`) {
       const { controllerId } = validate(pairRequestSchema.pick({ controllerId: true }), parseJson(body));
       const outcome = await pairing.pair(controllerId);
@@ -75,32 +77,41 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     if (req.method === 'GET' && url === `${API_PREFIX}/facts`) {
       return sendJson(res, 200, await collectHostFacts(opts.disks));
     }
-    if (req.method === 'POST' && url === `${API_PREFIX}/disks/read`) {
-      const request = validate(readRequestSchema, parseJson(body));
-      if (!(await served()).includes(request.disk)) throw new HttpError(404, 'no-such-disk', `this agent serves no disk ${request.disk}`);
-      let known: HashTable | undefined;
-      if (request.knownHashes !== undefined) {
-        known = HashTable.fromBytes(Buffer.from(request.knownHashes, 'base64'));
-      }
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      let gone = false;
-      res.on('close', () => (gone = !res.writableFinished));
-      await streamChangedBlocks(request.disk, {
-        blockSize: request.blockSize,
-        known,
-        compress: request.compress,
-        aborted: () => gone,
-        send: async (parts) => {
-          let ok = true;
-          for (const part of parts) ok = res.write(part) && ok;
-          if (!ok && !gone) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-        },
-      });
-      res.end();
-      return;
-    }
     throw new HttpError(404, 'not-found', `no ${req.method} ${url} on an agent`);
   }
 
-  return serveRoutes(opts.host, opts.port, route, log);
+  /** `POST /v1/disks/read`, upgraded: the request as JSON, then the block stream on the raw connection. */
+  async function readBlocks(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (req.method !== 'POST' || req.url !== `${API_PREFIX}/disks/read`) throw new HttpError(404, 'not-found', `no upgrade for ${req.method} ${req.url} on an agent`);
+    if (req.headers.upgrade?.toLowerCase() !== BLOCK_STREAM_PROTOCOL) throw new HttpError(400, 'bad-upgrade', `an agent upgrades only to ${BLOCK_STREAM_PROTOCOL}`);
+    const body = await readUpgradeBody(req, socket, head, READ_REQUEST_LIMIT);
+    await requireSignature(pairing, guard, req, body);
+    const request = validate(readRequestSchema, parseJson(body));
+    if (!(await served()).includes(request.disk)) throw new HttpError(404, 'no-such-disk', `this agent serves no disk ${request.disk}`);
+    const known = request.knownHashes === undefined ? undefined : HashTable.fromBytes(Buffer.from(request.knownHashes, 'base64'));
+    let gone = false;
+    socket.once('close', () => (gone = true));
+    switchProtocols(socket, BLOCK_STREAM_PROTOCOL);
+    socket.resume();
+    await streamChangedBlocks(request.disk, {
+      blockSize: request.blockSize,
+      known,
+      compress: request.compress,
+      aborted: () => gone,
+      send: async (parts) => {
+        let ok = true;
+        for (const part of parts) ok = socket.write(part) && ok;
+        if (!ok && !gone) await new Promise<void>((resolve) => {
+          const done = () => {
+            socket.off('drain', done).off('close', done);
+            resolve();
+          };
+          socket.on('drain', done).on('close', done);
+        });
+      },
+    });
+    socket.end();
+  }
+
+  return serveRoutes(opts.host, opts.port, route, log, readBlocks);
 }

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { deflateRaw } from 'node:zlib';
 import { blockCount, blockHash, encodeFrameHeader, HashTable, isZeroBlock } from '../blocks.js';
 import { diskSizeBytes } from '../disk/disk-size.js';
+import { sharedBufferPool } from '../frame-reader.js';
 import { FRAME_COMPRESSED, FrameType, type ProtocolError, type ReadSummary } from '../protocol.js';
 
 const deflate = promisify(deflateRaw);
@@ -29,7 +30,7 @@ export interface ReadOptions {
  */
 export async function streamChangedBlocks(diskPath: string, opts: ReadOptions): Promise<ReadSummary | undefined> {
   const handle = await open(diskPath, 'r');
-  const ahead: Promise<{ block: Buffer; buf: Buffer; bytesRead: number; length: number }>[] = [];
+  const ahead: Promise<{ block?: Buffer; buf: Buffer; bytesRead: number; length: number }>[] = [];
   try {
     const size = await diskSizeBytes(handle, diskPath);
     const blocks = blockCount(size, opts.blockSize);
@@ -42,11 +43,10 @@ export async function streamChangedBlocks(diskPath: string, opts: ReadOptions): 
     // Block buffers are used again, not allocated per block: READ_AHEAD reads in flight plus the
     // block being sent. A fresh 1 MiB buffer per block costs page faults and, as V8 counts it as
     // external memory, a full garbage collection every few dozen blocks.
-    const free: Buffer[] = [];
+    const pool = sharedBufferPool(opts.blockSize, 4 * (READ_AHEAD + 1));
     const readBlock = async (index: number) => {
       const length = Math.min(opts.blockSize, size - index * opts.blockSize);
-      const block = free.pop() ?? Buffer.allocUnsafeSlow(opts.blockSize);
-      const buf = block.subarray(0, length);
+      const { buf, owned: block } = pool.take(length);
       const { bytesRead } = await handle.read(buf, 0, length, index * opts.blockSize);
       return { block, buf, bytesRead, length };
     };
@@ -96,7 +96,7 @@ export async function streamChangedBlocks(diskPath: string, opts: ReadOptions): 
         summary.sentBlocks++;
         await opts.send([encodeFrameHeader({ type: FrameType.Data, flags, index, hash, payloadBytes: payload.length }), payload]);
       } finally {
-        free.push(read.block); // sent (send has resolved) or not sent: ours again
+        pool.give(read.block); // sent (send has resolved) or not sent: ours again
       }
     }
     const end: ReadSummary = { ...summary, digest: all.digest() };

@@ -1,8 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { IncomingMessage } from 'node:http';
-import { API_PREFIX, baseUrl, DEFAULT_AGENT_PORT, parseAddress, type AgentInfo, type DiskSize, type HostFacts, type PairResponse, type ReadRequest, type TransportFailure } from '../protocol.js';
-import { PeerError, peerErrorOf, signedJson, signedRequest } from '../signed-http.js';
+import type { FrameParser, PooledFrame } from '../frame-reader.js';
+import { API_PREFIX, baseUrl, DEFAULT_AGENT_PORT, parseAddress, type AgentInfo, type DiskSize, type HostFacts, type HostPort, type PairResponse, type ReadRequest, type TransportFailure } from '../protocol.js';
+import { PeerError, signedJson } from '../signed-http.js';
+import { signMessage } from '../signing.js';
+import { openBlockStream } from './block-stream.js';
 
 /** A failure talking to an agent, already classified for the controller. */
 export class AgentFailure extends Error {
@@ -49,10 +51,14 @@ export class AgentClients {
     return clients;
   }
 
-  private url(agentAddr: string): string {
+  private address(agentAddr: string): HostPort {
     const address = parseAddress(agentAddr, DEFAULT_AGENT_PORT);
     if (!address) throw new AgentFailure({ cause: 'agent-unreachable', message: `"${agentAddr}" is not an address (host or host:port)`, retryable: false });
-    return baseUrl(address);
+    return address;
+  }
+
+  private url(agentAddr: string): string {
+    return baseUrl(this.address(agentAddr));
   }
 
   async info(agentAddr: string): Promise<AgentInfo> {
@@ -72,14 +78,12 @@ export class AgentClients {
     return answer.disks;
   }
 
-  /** Opens the block stream of one disk; the caller reads and checks the status. */
-  async openRead(agentAddr: string, request: ReadRequest, signal: AbortSignal): Promise<IncomingMessage> {
-    return this.withSecret(agentAddr, async (secret) => {
-      const res = await signedRequest({ baseUrl: this.url(agentAddr), secret, method: 'POST', path: `${API_PREFIX}/disks/read`, body: request, signal, timeoutMs: 60_000 });
-      if ((res.statusCode ?? 500) >= 300) throw await peerErrorOf(res);
-      res.setTimeout(0);
-      return res;
-    });
+  /** Opens the block stream of one disk: resolves once the agent agreed to send it. */
+  async openRead(agentAddr: string, request: ReadRequest, signal: AbortSignal, parser: FrameParser): Promise<AsyncIterable<PooledFrame>> {
+    const address = this.address(agentAddr);
+    const path = `${API_PREFIX}/disks/read`;
+    const body = Buffer.from(JSON.stringify(request));
+    return this.withSecret(agentAddr, (secret) => openBlockStream({ address, path, headers: signMessage(secret, 'POST', path, body), body, signal, timeoutMs: 60_000 }, parser));
   }
 
   /** Runs a signed call; pairs first when there is no secret, and once more if the agent forgot us. */

@@ -2,17 +2,15 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { inflateRaw } from 'node:zlib';
 import { blockCount, blockHash, HashTable, zeroBlockHash } from '../blocks.js';
-import { BufferPool, readPooledFrames } from '../frame-reader.js';
+import { FrameParser, sharedBufferPool } from '../frame-reader.js';
 import { diskSizeBytes } from '../disk/disk-size.js';
 import { FRAME_COMPRESSED, FrameType, type CycleDisk, type CycleKind, type DiskProgress, type DiskResult, type ProtocolError, type ReadSummary, type TransportFailure } from '../protocol.js';
 import { classifyAgentError, type AgentClients } from './agent-client.js';
 import type { BandwidthCap } from './bandwidth-cap.js';
+import { BlockWriter, WRITER_MAX_QUEUED } from './block-writer.js';
 import { TargetRecord } from './target-record.js';
 
 const inflate = promisify(inflateRaw);
-/** Blocks written between two durable checkpoints of the hash table. */
-const BATCH_BLOCKS = 32;
-const BATCH_MS = 2_000;
 
 export class CycleFailure extends Error {
   constructor(readonly failure: TransportFailure) {
@@ -85,14 +83,6 @@ async function prepareRecord(input: DiskCycleInput, handle: FileHandle, isFile: 
   return TargetRecord.create(stateDir, meta, HashTable.unknown(blockCount(size, blockSize)));
 }
 
-interface PendingBlock {
-  index: number;
-  hash: bigint;
-  data: Buffer;
-  /** the pool buffer `data` lies in, given back once written */
-  owned?: Buffer;
-}
-
 /** Pulls one disk from the agent into its target; returns the counts and the verified digest. */
 export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
   const { disk, blockSize, progress } = input;
@@ -101,45 +91,43 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
     if (err instanceof CycleFailure) throw err;
     throw new CycleFailure({ cause: 'write-error', message: `cannot open target ${disk.targetPath}: ${(err as Error).message}`, disk: disk.disk, retryable: true });
   });
+  let record: TargetRecord | undefined;
+  let writer: BlockWriter | undefined;
   try {
-    const record = await prepareRecord(input, handle, isFile);
-    let batch: PendingBlock[] = [];
-    let batchStarted = Date.now();
-    const pool = new BufferPool(blockSize);
+    record = await prepareRecord(input, handle, isFile);
+    const pool = sharedBufferPool(blockSize, 2 * WRITER_MAX_QUEUED);
     const zeros = Buffer.alloc(blockSize);
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const blocks = batch;
-      batch = [];
-      await record.intend(blocks.map((b) => b.index));
-      try {
-        for (const b of blocks) await handle.write(b.data, 0, b.data.length, b.index * blockSize);
-        await handle.datasync();
-      } catch (err) {
+    writer = new BlockWriter(
+      handle,
+      record,
+      blockSize,
+      (blocks) => {
+        progress.writtenBytes += blocks.reduce((n, b) => n + b.data.length, 0);
+        for (const b of blocks) pool.give(b.owned);
+        input.onProgress();
+      },
+      (err) => {
         const code = (err as NodeJS.ErrnoException).code;
-        throw new CycleFailure({
+        return new CycleFailure({
           cause: code === 'ENOSPC' ? 'target-full' : 'write-error',
           message: code === 'ENOSPC' ? `target ${disk.targetPath} is full (ENOSPC)` : `writing ${disk.targetPath} failed: ${(err as Error).message}`,
           disk: disk.disk,
           retryable: true,
         });
-      }
-      await record.commit(blocks.map((b) => [b.index, b.hash]));
-      progress.writtenBytes += blocks.reduce((n, b) => n + b.data.length, 0);
-      for (const b of blocks) pool.give(b.owned);
-      input.onProgress();
-    };
+      },
+    );
 
     let stream;
     try {
-      stream = await input.agents.openRead(input.agentAddr, { disk: disk.disk, blockSize, knownHashes: record.table.toBytes().toString('base64'), compress: input.compress }, input.signal);
+      const request = { disk: disk.disk, blockSize, knownHashes: record.table.toBytes().toString('base64'), compress: input.compress };
+      stream = await input.agents.openRead(input.agentAddr, request, input.signal, new FrameParser(blockSize + 65_536, pool));
     } catch (err) {
       if (input.signal.aborted) throw new CycleCancelled();
       throw new CycleFailure(classifyAgentError(input.agentAddr, err).failure);
     }
     let summary: ReadSummary | undefined;
     try {
-      for await (const { header, payload, owned, wireBytes } of readPooledFrames(stream, blockSize + 65_536, pool)) {
+      for await (const { header, payload, owned, wireBytes } of stream) {
         await input.cap?.take(wireBytes, input.signal);
         if (input.signal.aborted) throw new CycleCancelled();
         progress.wireBytes += wireBytes;
@@ -157,14 +145,10 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
           if (header.type === FrameType.Zero) progress.zeroBlocks++;
           else progress.sentBlocks++;
           progress.scannedBytes = Math.min(size, (header.index + 1) * blockSize);
-          batch.push({ index: header.index, hash: header.hash, data, owned: compressed ? undefined : owned });
-          if (batch.length >= BATCH_BLOCKS || Date.now() - batchStarted > BATCH_MS) {
-            await flush();
-            batchStarted = Date.now();
-          }
+          await writer.add({ index: header.index, hash: header.hash, data, owned: compressed ? undefined : owned });
         } else if (header.type === FrameType.Error) {
           const detail = JSON.parse(payload.toString('utf8')) as ProtocolError;
-          await flush();
+          await writer.drain();
           throw new CycleFailure({ cause: detail.error === 'disk-vanished' ? 'disk-vanished' : 'read-error', message: `agent ${input.agentAddr}: ${detail.message}`, disk: disk.disk, retryable: true });
         } else if (header.type === FrameType.End) {
           summary = JSON.parse(payload.toString('utf8')) as ReadSummary;
@@ -175,12 +159,12 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
     } catch (err) {
       // blocks already received and checked are kept, so a retry or a resume need not fetch them again
       const writeFailed = err instanceof CycleFailure && (err.failure.cause === 'target-full' || err.failure.cause === 'write-error');
-      if (!writeFailed) await flush().catch(() => undefined);
+      if (!writeFailed) await writer.drain().catch(() => undefined);
       if (input.signal.aborted) throw new CycleCancelled();
       if (err instanceof CycleFailure || err instanceof CycleCancelled) throw err;
       throw new CycleFailure({ ...classifyAgentError(input.agentAddr, err).failure, cause: 'agent-lost', disk: disk.disk });
     }
-    await flush();
+    await writer.drain();
     if (!summary) {
       throw new CycleFailure({ cause: 'agent-lost', message: `the stream of ${disk.disk} from agent ${input.agentAddr} ended before the end of the disk`, disk: disk.disk, retryable: true });
     }
@@ -190,8 +174,7 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
     if (digest !== summary.digest) {
       throw new CycleFailure({ cause: 'verification-failed', message: `target ${disk.targetPath} does not match ${disk.disk} after the cycle (digest ${digest} ≠ ${summary.digest})`, disk: disk.disk, retryable: true });
     }
-    record.meta = { ...record.meta, consistent: true, digest, lastCycleId: input.cycleId };
-    await record.save();
+    await record.markConsistent(digest, input.cycleId);
     return {
       disk: disk.disk,
       targetPath: disk.targetPath,
@@ -205,6 +188,8 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
       digest,
     };
   } finally {
+    writer?.dispose();
+    await record?.close();
     await handle.close();
   }
 }

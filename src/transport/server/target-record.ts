@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { HashTable } from '../blocks.js';
 
@@ -32,14 +32,32 @@ async function writeDurably(file: string, data: Buffer | string): Promise<void> 
   }
 }
 
+/** Contiguous runs of sorted, distinct indices: [first, count]. */
+function runsOf(indices: number[]): [number, number][] {
+  const sorted = [...new Set(indices)].sort((a, b) => a - b);
+  const runs: [number, number][] = [];
+  for (const i of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && last[0] + last[1] === i) last[1]++;
+    else runs.push([i, 1]);
+  }
+  return runs;
+}
+
 /**
  * What the transport knows about one target device: its geometry, whether it is consistent,
  * and the hash of every block it holds. The table is the truth the next cycle compares against,
  * so it may say "unknown" (0) but must never claim a block the device does not hold.
+ *
+ * The table is saved whole (temp file, rename) when created; checkpoints during a cycle rewrite
+ * only the entries that changed, in place, then fdatasync. A torn checkpoint is harmless: each
+ * 8-byte entry lies within one sector and holds either its old or its new value, and both are
+ * true of the device at that moment (intend runs before the blocks are written, commit after).
  */
 export class TargetRecord {
   /** the meta as last written, so that checkpoints only rewrite it when it changed */
   private savedMeta = '';
+  private hashesHandle?: FileHandle;
 
   private constructor(
     private readonly file: string,
@@ -68,29 +86,54 @@ export class TargetRecord {
     const file = TargetRecord.fileFor(stateDir, meta.targetPath);
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     const record = new TargetRecord(file, meta, table);
-    await record.save();
+    await writeDurably(`${file}.hashes`, table.toBytes());
+    await record.saveMeta();
     return record;
   }
 
-  async save(): Promise<void> {
-    await writeDurably(`${this.file}.hashes`, this.table.toBytes());
+  /** Writes the meta durably, when it differs from what was last written. */
+  private async saveMeta(): Promise<void> {
     const meta = JSON.stringify(this.meta);
     if (meta === this.savedMeta) return;
     await writeDurably(`${this.file}.json`, meta);
     this.savedMeta = meta;
   }
 
+  /** Rewrites the given entries of the hashes file in place and makes them durable. */
+  private async writeEntries(indices: number[]): Promise<void> {
+    if (indices.length === 0) return;
+    this.hashesHandle ??= await open(`${this.file}.hashes`, 'r+');
+    for (const [first, count] of runsOf(indices)) {
+      const bytes = this.table.entryBytes(first, count);
+      await this.hashesHandle.write(bytes, 0, bytes.length, first * 8);
+    }
+    await this.hashesHandle.datasync();
+  }
+
   /** Before blocks are written: forget their hashes, and the target's consistency, durably. */
   async intend(indices: number[]): Promise<void> {
-    for (const i of indices) this.table.hashes[i] = 0n;
+    const known = indices.filter((i) => this.table.hashes[i] !== 0n);
+    for (const i of known) this.table.hashes[i] = 0n;
     this.meta.consistent = false;
     this.meta.digest = undefined;
-    await this.save();
+    await this.saveMeta();
+    await this.writeEntries(known);
   }
 
   /** After the written blocks reached the device (fdatasync): record what it now holds. */
   async commit(entries: [index: number, hash: bigint][]): Promise<void> {
     for (const [i, h] of entries) this.table.hashes[i] = h;
-    await this.save();
+    await this.writeEntries(entries.map(([i]) => i));
+  }
+
+  /** Ends a cycle whose digest matched: every entry is already durable, only the meta changes. */
+  async markConsistent(digest: string, cycleId: string): Promise<void> {
+    this.meta = { ...this.meta, consistent: true, digest, lastCycleId: cycleId };
+    await this.saveMeta();
+  }
+
+  async close(): Promise<void> {
+    await this.hashesHandle?.close();
+    this.hashesHandle = undefined;
   }
 }
