@@ -290,7 +290,7 @@ async function main(): Promise<void> {
       status = (await retrying(() => client.status())).cycles.find((c) => c.cycleId === request.cycleId);
       if (status && status.state !== 'running') break;
       if (Date.now() > deadline) throw new Error(`cycle ${request.cycleId} still running after ${timeoutMs / 1000} s`);
-      await sleep(20);
+      await sleep(5);
     }
     const seconds = (performance.now() - started) / 1000;
     if (status.state !== 'finished') throw new Error(`${kind} cycle ${request.cycleId} ended ${status.state}: ${JSON.stringify(status.error)}`);
