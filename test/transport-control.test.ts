@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,5 +80,31 @@ describe('commanding a transport', () => {
     await expect(client.startCycle({ cycleId: 'x y', taskId: 't', agentAddr: agent.addr, kind: 'full', disks: [] } as never)).rejects.toThrow(/cycleId: may contain only/);
     await expect(client.startCycle({ cycleId: 'ok', taskId: 't', agentAddr: agent.addr, kind: 'sideways', disks: [{ disk: 'a', targetPath: 'b' }] } as never)).rejects.toThrow(/kind/);
     await expect(client.startCycle({ cycleId: 'ok', taskId: 't', agentAddr: agent.addr, kind: 'full', blockSize: 1000, disks: [{ disk: 'a', targetPath: 'b' }] })).rejects.toThrow(/blockSize/);
+  });
+
+  it('forgets ended cycles after a week, keeping recent ones and their idempotent start', async () => {
+    const state = path.join(dir, 'aged-state');
+    await mkdir(path.join(state, 'cycles'), { recursive: true });
+    const ended = (cycleId: string, daysAgo: number) => {
+      const at = new Date(Date.now() - daysAgo * 24 * 3600 * 1000).toISOString();
+      const request = { cycleId, taskId: `task-${cycleId}`, agentAddr: agent.addr, kind: 'full', disks: [{ disk: path.join(dir, 'other.img'), targetPath: path.join(dir, `${cycleId}.target`) }] };
+      const status = { cycleId, taskId: request.taskId, kind: 'full', state: 'finished', startedAt: at, endedAt: at, disks: [], rateBytesPerSec: 0 };
+      return writeFile(path.join(state, 'cycles', `${cycleId}.json`), JSON.stringify({ request, status }));
+    };
+    await ended('old-1', 8);
+    await ended('recent-1', 6);
+    const aged = await spawnFerry('transport', ['--state', state]);
+    const agedSink = await EventSink.create();
+    try {
+      const agedClient = await pairedTransport(aged.addr, agedSink, 'aged-ferry');
+      expect((await agedClient.status()).cycles.map((c) => c.cycleId)).toEqual(['recent-1']);
+      expect(await readdir(path.join(state, 'cycles'))).toEqual(['recent-1.json']);
+      // a start repeated within the week is still recognised, not run again
+      const again = await agedClient.startCycle({ cycleId: 'recent-1', taskId: 'task-recent-1', agentAddr: agent.addr, kind: 'full', disks: [{ disk: path.join(dir, 'other.img'), targetPath: path.join(dir, 'recent-1.target') }] });
+      expect(again.state).toBe('finished');
+    } finally {
+      await aged.stop();
+      await agedSink.down();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_BLOCK_SIZE, type CycleRequest, type CycleStatus, type DiskResult, type TransportEventBody, type TransportFailure, type WorkState } from '../protocol.js';
 import { AgentFailure, type AgentClients } from './agent-client.js';
@@ -15,6 +15,13 @@ interface CycleEntry {
 export type StartOutcome = 'started' | 'exists' | { refused: string };
 
 const PROGRESS_EVERY_MS = 1_000;
+/**
+ * Ended cycles are kept (in status, and as files) for a week, at most this many: long enough for
+ * a controller to collect the outcome after any outage, and a repeated start of the same cycleId
+ * within that time stays a no-op.
+ */
+const KEEP_ENDED_MS = 7 * 24 * 3600 * 1000;
+const KEEP_ENDED_MAX = 1000;
 
 /**
  * Runs sync cycles: at most one per task, at most `maxTasks` tasks at once. Every cycle is kept
@@ -50,7 +57,26 @@ export class CycleManager {
         resumed++;
       }
     }
+    await this.pruneEnded();
     return resumed;
+  }
+
+  /** Forgets ended cycles older than KEEP_ENDED_MS, and the oldest beyond KEEP_ENDED_MAX. */
+  private async pruneEnded(now = Date.now()): Promise<void> {
+    const ended = [...this.entries.values()]
+      .filter((e) => e.status.state !== 'running')
+      .sort((a, b) => (a.status.endedAt ?? '').localeCompare(b.status.endedAt ?? ''));
+    const excess = ended.length - KEEP_ENDED_MAX;
+    for (const [i, entry] of ended.entries()) {
+      const endedAt = Date.parse(entry.status.endedAt ?? '');
+      if (i >= excess && now - endedAt <= KEEP_ENDED_MS) continue;
+      this.entries.delete(entry.request.cycleId);
+      await rm(this.fileOf(entry.request.cycleId), { force: true });
+    }
+  }
+
+  private fileOf(cycleId: string): string {
+    return path.join(this.dir(), `${cycleId}.json`);
   }
 
   private entry(request: CycleRequest, status?: CycleStatus): CycleEntry {
@@ -179,11 +205,12 @@ export class CycleManager {
     entry.status.state = state;
     entry.status.endedAt = new Date().toISOString();
     await this.save(entry);
+    await this.pruneEnded();
   }
 
   private async save(entry: CycleEntry): Promise<void> {
     await mkdir(this.dir(), { recursive: true, mode: 0o700 });
-    const file = path.join(this.dir(), `${entry.request.cycleId}.json`);
+    const file = this.fileOf(entry.request.cycleId);
     await writeFile(`${file}.tmp`, JSON.stringify({ request: entry.request, status: entry.status }), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
   }
