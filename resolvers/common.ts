@@ -12,6 +12,7 @@ export enum UserErrorCode {
   LICENSE_UNAVAILABLE = 'LICENSE_UNAVAILABLE',
   NOT_IMPLEMENTED = 'NOT_IMPLEMENTED',
   UNAVAILABLE = 'UNAVAILABLE',
+  CLOUD_ERROR = 'CLOUD_ERROR',
 }
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation was refused.' });
 

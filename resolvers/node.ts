@@ -3,6 +3,7 @@ import type { GraphQLContext } from '../src/graphql/context.js';
 import { fromGlobalId } from '../src/graphql/global-id.js';
 import { userNode } from './auth.js';
 import { Node } from './common.js';
+import { cloudNode } from './clouds-types.js';
 import { licenseNode } from './license.js';
 
 /** How each type behind a global id is fetched; later capabilities add their types here. */
@@ -11,6 +12,10 @@ const fetchers: Record<string, (ctx: GraphQLContext, id: string) => Promise<Node
   License: async (ctx, id) => {
     const current = await ctx.services.license.current();
     return current.ok && current.value.id === id ? licenseNode(current.value) : null;
+  },
+  Cloud: async (ctx, id) => {
+    const cloud = await ctx.services.clouds.get(id);
+    return cloud.ok ? cloudNode(cloud.value) : null;
   },
 };
 

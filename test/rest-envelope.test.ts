@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pendingRoutes } from '../src/rest/actions/pending.js';
+import { restRoutes } from '../src/rest/routes.js';
 import { rest } from './support/clients.js';
 import { adminToken, startTestFerry, type TestFerry } from './support/ferry.js';
 
@@ -87,17 +88,27 @@ describe('the REST shim', () => {
     const boolStyle = new Set(['AddCloudConnection', 'UpdateCloudConnection', 'VerifyCloudConnection', 'DeleteTask', 'CompleteTask', 'GetInstance', 'ListVolumeTypes', 'AddPackerHost', 'ListHosts', 'AddTransportServer']);
     const intStyle = new Set(['ListCloudType', 'ListQuota', 'ContinueTask', 'PrepareTaskWorkload', 'UpdateTask', 'AddVSPlatform', 'ListVSHosts', 'DeleteCloudConnection']);
     let count = 0;
+    let pending = 0;
     for (const [url, actions] of Object.entries(pendingRoutes)) {
       for (const name of Object.keys(actions)) {
         const r = await rest(t.url, url, { Action: name }, token);
-        expect(r.status, `${url} ${name}`).toBe(501);
-        expect(r.body.Msg).toBe(`${name} is not implemented yet in this version of Ferry.`);
-        expect(r.text.startsWith('{"Code":')).toBe(true);
-        if (boolStyle.has(name)) expect(r.body.Code, name).toBe(false);
-        if (intStyle.has(name)) expect(r.body.Code, name).toBe(-1);
+        const implemented = restRoutes[url][name] !== pendingRoutes[url][name];
+        if (implemented) {
+          // called without its fields: refused for that, or answered when it needs none
+          expect(r.status, `${url} ${name}`).not.toBe(501);
+        } else {
+          expect(r.status, `${url} ${name}`).toBe(501);
+          expect(r.body.Msg).toBe(`${name} is not implemented yet in this version of Ferry.`);
+          pending++;
+        }
+        if (r.body?.Code !== undefined) expect(r.text.startsWith('{"Code":')).toBe(true);
+        const failed = r.status >= 400;
+        if (boolStyle.has(name)) expect(r.body.Code, name).toBe(!failed);
+        if (intStyle.has(name)) expect(r.body.Code, name).toBe(failed ? -1 : 0);
         count++;
       }
     }
+    expect(pending).toBeGreaterThan(0);
     // 10 cloud + 6 transport + 13 host actions (twice: /portal and the alias) + 18 task actions
     expect(count).toBe(10 + 6 + 13 * 2 + 18);
     // unauthenticated callers are refused before anything else

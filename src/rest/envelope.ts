@@ -21,6 +21,7 @@ const httpStatus: Record<ErrorCode, number> = {
   THROTTLED: 429,
   NOT_IMPLEMENTED: 501,
   UNAVAILABLE: 503,
+  CLOUD_ERROR: 502,
 };
 
 /** Integer-style actions answer 0 on success; a failure without a documented number answers -1. */

@@ -1,4 +1,5 @@
 import type { RestRoutes } from './action.js';
+import { cloudRoutes } from './actions/clouds.js';
 import { pendingRoutes } from './actions/pending.js';
 import { sessionRoutes } from './actions/session.js';
 import { settingsRoutes } from './actions/settings.js';
@@ -12,4 +13,4 @@ function merge(...tables: RestRoutes[]): RestRoutes {
   return routes;
 }
 
-export const restRoutes: RestRoutes = merge(pendingRoutes, sessionRoutes, settingsRoutes);
+export const restRoutes: RestRoutes = merge(pendingRoutes, sessionRoutes, settingsRoutes, cloudRoutes);

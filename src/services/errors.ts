@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'LICENSE_INVALID'
   | 'LICENSE_UNAVAILABLE'
   | 'NOT_IMPLEMENTED'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /** a cloud refused or failed a call; the message names the cloud and the call */
+  | 'CLOUD_ERROR';
 
 export interface ServiceError {
   code: ErrorCode;

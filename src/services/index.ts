@@ -1,17 +1,20 @@
 import type { ServiceDeps } from './context.js';
 import { AuthService } from './auth/auth-service.js';
 import { LicenseService } from './license/license-service.js';
+import { CloudService } from './clouds/cloud-service.js';
 
 /** The domain services: the one place where business rules live. REST and GraphQL both call these. */
 export interface Services {
   auth: AuthService;
   license: LicenseService;
+  clouds: CloudService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
   return {
     auth: new AuthService(deps),
     license: new LicenseService(deps),
+    clouds: new CloudService(deps),
   };
 }
 

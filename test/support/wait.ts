@@ -14,8 +14,8 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
 }
 
 /** Polls `cond` until it holds; fails after `ms`. */
-export async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !cond(); ) {
+export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !(await cond()); ) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await sleep(50);
   }
