@@ -1,11 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
-import { runLicenseCommand } from './cli/license-command.js';
-import { runServe } from './cli/serve-command.js';
-import { runAgent } from './cli/agent-command.js';
-import { runTransport } from './cli/transport-command.js';
-import { runSync } from './cli/sync-command.js';
+import { runSim } from './cli/sim-command.js';
 
 const usage = `Usage: ferry <command>
 
@@ -19,6 +15,8 @@ Commands:
   sync --disk PATH --target PATH [--agent ADDR] [--transport ADDR] [--kind full|incremental]
        [--compress] [--qos MB/s] [--state DIR]
                             run one cycle as a stand-alone controller (to try a transport and an agent)
+  sim openstack|huayun|cloudultra --listen HOST:PORT [...]
+                            run a simulated cloud for tests and demos (\`ferry sim\` lists the options)
   schema [--out FILE]       print the GraphQL SDL (or write it to FILE)
   license keygen [--out-dir DIR]
                             make an Ed25519 key pair for signing activation keys
@@ -26,19 +24,21 @@ Commands:
                             print an activation key
 `;
 
-/** `ferry` subcommands; returns the process exit code. */
+/** `ferry` subcommands; returns the process exit code. Each loads only its own code (agents and transports start fast). */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'serve':
-        return await runServe();
+        return await (await import('./cli/serve-command.js')).runServe();
       case 'agent':
-        return await runAgent(rest);
+        return await (await import('./cli/agent-command.js')).runAgent(rest);
       case 'transport':
-        return await runTransport(rest);
+        return await (await import('./cli/transport-command.js')).runTransport(rest);
       case 'sync':
-        return await runSync(rest);
+        return await (await import('./cli/sync-command.js')).runSync(rest);
+      case 'sim':
+        return await runSim(rest);
       case 'schema': {
         const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
         const { printFerrySchema } = await import('./graphql/schema.js');
@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'license':
-        return await runLicenseCommand(rest);
+        return await (await import('./cli/license-command.js')).runLicenseCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -117,6 +117,7 @@ describe('cloud connections through the legacy REST API, against the OpenStack s
     expect(quota.body.Data.Memory).toBeLessThanOrEqual(50);
     expect(quota.body.Data.Disk).toBeLessThanOrEqual(1000);
     expect((await call('/MgmtTask', { Action: 'ListFlavors', Id: '00000000-0000-4000-8000-000000000000' })).status).toBe(404);
+    expect((await call('/MgmtTask', { Action: 'ListFlavors', Id: "x' or 1=1 --" })).status).toBe(404);
   });
 
   it('updates a connection, verifying new credentials first and keeping the old ones when refused', async () => {
@@ -129,6 +130,9 @@ describe('cloud connections through the legacy REST API, against the OpenStack s
     expect(renamed.body).toEqual({ Code: true, Msg: 'Update Cloud Connection Success.', Data: null });
     expect((await call('/MgmtCloudConnection', { Action: 'ListCloudConnection' })).body.Data[0].Name).toBe('renamed-cloud');
     expect((await call('/MgmtCloudConnection', { Action: 'UpdateCloudConnection', Id: c.ID, Name: '!' })).body.Msg).toMatch(/^Name must be 2–20 characters/);
+    const retyped = await call('/MgmtCloudConnection', { Action: 'UpdateCloudConnection', Id: c.ID, CloudType: 'Huayun' });
+    expect(retyped.status).toBe(400);
+    expect(retyped.body.Msg).toBe('CloudType cannot change; add a new connection instead.');
   });
 
   it('refuses to delete a cloud that still has transport servers, saying which', async () => {

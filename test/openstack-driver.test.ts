@@ -114,7 +114,8 @@ describe('the OpenStack driver, against the OpenStack simulator', () => {
     expect(taken.kind).toBe('conflict');
     expect(taken.message).toMatch(/create a port for server migrated-2 \(Neutron POST \/v2\.0\/ports\): 409/);
 
-    const failing = await d.createServer({ name: 'fail-boot-1', flavorId: (await d.flavors())[0].id, volumeIds: [boot.id], networkId: net.id });
+    const spare = await d.createVolume({ name: 'boot-disk-2', sizeGiB: 1, bootable: true });
+    const failing = await d.createServer({ name: 'fail-boot-1', flavorId: (await d.flavors())[0].id, volumeIds: [spare.id], networkId: net.id });
     await until(async () => (await d.getServer(failing.id)).status === 'ERROR', 10_000);
     expect((await d.getServer(failing.id)).fault).toBeTruthy();
   });

@@ -1,4 +1,6 @@
 import type { CloudDriver, CloudSettings, CloudType, DriverOptions } from './cloud-driver.js';
+import { CloudUltraDriver } from './cloudultra/cloudultra-driver.js';
+import { HuayunDriver } from './huayun/huayun-driver.js';
 import { OpenStackDriver } from './openstack/openstack-driver.js';
 
 export type CloudDriverFactory = (type: CloudType, settings: CloudSettings, options: DriverOptions) => CloudDriver;
@@ -9,8 +11,9 @@ export const createCloudDriver: CloudDriverFactory = (type, settings, options) =
     case 'openstack':
       return new OpenStackDriver(settings, options, type);
     case 'huayun':
+      return new HuayunDriver(settings, options);
     case 'cloudultra':
-      throw new Error(`no driver for ${type} yet`);
+      return new CloudUltraDriver(settings, options);
   }
 };
 

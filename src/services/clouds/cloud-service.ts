@@ -86,7 +86,7 @@ export class CloudService {
     const em = this.deps.orm.em.fork();
     const cloud = await this.find(em, id);
     if (!cloud) return fail('NOT_FOUND', `There is no cloud connection ${id}.`, 'Id');
-    if (patch.type !== undefined && patch.type.toLowerCase() !== cloud.cloudType.toLowerCase()) return fail('INVALID_INPUT', 'CloudType cannot change; add a new connection instead.', 'CloudType');
+    if (patch.type && patch.type.toLowerCase() !== cloud.cloudType.toLowerCase()) return fail('INVALID_INPUT', 'CloudType cannot change; add a new connection instead.', 'CloudType');
     const current = this.inputOf(cloud);
     const merged: CloudConnectionInput = { ...current, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && v !== '')) };
     const name = checkName(merged.name, 'Name');

@@ -24,10 +24,12 @@ export class OpenStackApi {
   ) {}
 
   async request<T>(what: string, kind: ServiceKind, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    const call = `${what} (${SERVICE_NAMES[kind]} ${method} ${path.split('?')[0]})`;
+    // Neutron's catalog URL has no version; its API paths start with /v2.0
+    const apiPath = kind === 'network' ? `/v2.0${path}` : path;
+    const call = `${what} (${SERVICE_NAMES[kind]} ${method} ${apiPath.split('?')[0]})`;
     const attempt = async (token: KeystoneToken) => {
       const base = versioned(kind, this.session.endpoint(token, kind), token);
-      const url = `${base}${kind === 'network' ? '/v2.0' : ''}${path}`;
+      const url = `${base}${apiPath}`;
       return (await callJson<T>({ cloud: this.cloud, call, method, url, body, token: token.value, timeoutMs: this.timeoutMs })).body;
     };
     try {

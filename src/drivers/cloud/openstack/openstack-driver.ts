@@ -133,8 +133,14 @@ export class OpenStackDriver implements CloudDriver {
     return m.toVolume(body.volume);
   }
 
+  /** Deleting a volume that is gone, or already being deleted, succeeds: a retried step must not fail. */
   async deleteVolume(id: string): Promise<void> {
-    await this.api.requestUnlessGone(`delete volume ${id}`, 'volume', 'DELETE', `/volumes/${encodeURIComponent(id)}`);
+    try {
+      await this.api.requestUnlessGone(`delete volume ${id}`, 'volume', 'DELETE', `/volumes/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err instanceof CloudError && err.kind === 'bad-request' && (await this.getVolume(id).then((v) => v.status, () => 'gone')) === 'deleting') return;
+      throw err;
+    }
   }
 
   async attachVolume(serverId: string, volumeId: string): Promise<Attachment> {
@@ -158,7 +164,12 @@ export class OpenStackDriver implements CloudDriver {
   }
 
   async deleteSnapshot(id: string): Promise<void> {
-    await this.api.requestUnlessGone(`delete snapshot ${id}`, 'volume', 'DELETE', `/snapshots/${encodeURIComponent(id)}`);
+    try {
+      await this.api.requestUnlessGone(`delete snapshot ${id}`, 'volume', 'DELETE', `/snapshots/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err instanceof CloudError && err.kind === 'bad-request' && (await this.getSnapshot(id).then((v) => v.status, () => 'gone')) === 'deleting') return;
+      throw err;
+    }
   }
 
   async createServer(input: CreateServerInput): Promise<Server> {
