@@ -59,7 +59,8 @@ function baseUrl(address: string, protocol: 'http' | 'https', port: number | und
 export function toDriverSettings(input: CloudConnectionInput): Result<{ type: CloudType; settings: CloudSettings }> {
   const type = checkType(input.type);
   if (!type.ok) return type;
-  const protocol = (input.protocol ?? 'http').toLowerCase();
+  // a public cloud is reached over https unless told otherwise (docs/clouds/huayun.md)
+  const protocol = (input.protocol || (type.value === 'Huayun' ? 'https' : 'http')).toLowerCase();
   if (protocol !== 'http' && protocol !== 'https') return fail('INVALID_INPUT', `IdentityProtocal must be http or https (got "${protocol.slice(0, 20)}").`, 'IdentityProtocal');
   const port = input.port === undefined || input.port === '' ? undefined : Number(input.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) return fail('INVALID_INPUT', `IdentityPort must be a port number between 1 and 65535 (got "${String(input.port).slice(0, 20)}").`, 'IdentityPort');
