@@ -3,7 +3,7 @@ import { CloudConnection } from './clouds.js';
 import { HostNetInterface, HostVolume, SourceHost } from './hosts.js';
 import { License, LicenseLedgerEntry } from './license.js';
 import { Task, TaskEvent, TaskNetInterface, TaskSnapshot, TaskVolume } from './tasks.js';
-import { TransportServer } from './transports.js';
+import { TransportEventReceipt, TransportServer } from './transports.js';
 import { VsphereCluster, VsphereDatacenter, VsphereFolder, VsphereHost, VspherePlatform } from './vsphere.js';
 
 export * from './auth.js';
@@ -18,7 +18,7 @@ export * from './vsphere.js';
 export const allEntities = [
   User, Session, LoginAttempt, ServerKey,
   License, LicenseLedgerEntry,
-  CloudConnection, TransportServer,
+  CloudConnection, TransportServer, TransportEventReceipt,
   SourceHost, HostVolume, HostNetInterface,
   VspherePlatform, VsphereDatacenter, VsphereCluster, VsphereHost, VsphereFolder,
   Task, TaskVolume, TaskNetInterface, TaskSnapshot, TaskEvent,

@@ -1,4 +1,4 @@
-import { Index, Entity, Enum, ManyToOne, Property, type Ref, type Opt } from '@mikro-orm/core';
+import { Index, Entity, Enum, ManyToOne, PrimaryKey, Property, type Ref, type Opt } from '@mikro-orm/core';
 import { BaseEntity } from './base.js';
 import { CloudConnection } from './clouds.js';
 
@@ -47,6 +47,10 @@ export class TransportServer extends BaseEntity {
   @Property({ type: 'string', length: 32, nullable: true })
   protocolVersion?: string;
 
+  /** the transport's own id, from its pairing answer; its events carry it */
+  @Property({ type: 'string', length: 64, nullable: true, unique: true })
+  transportId?: string;
+
   /** the pairing secret the transport handed out, sealed with Ferry's master key */
   @Property({ type: 'text', nullable: true, hidden: true })
   pairingSecretSealed?: string;
@@ -56,4 +60,26 @@ export class TransportServer extends BaseEntity {
 
   @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
   lastSeenAt?: Date;
+}
+
+/**
+ * An event a transport delivered, by the transport's event id: delivery is at least once, so
+ * this is how every Ferry replica, across restarts, recognises a repeat.
+ */
+@Entity({ tableName: 'transport_event_receipts' })
+export class TransportEventReceipt {
+  /** text: the transport chooses it (a UUID from Ferry's own transports) */
+  @PrimaryKey({ type: 'text' })
+  eventId!: string;
+
+  /** the transport's own id (`TransportServer.transportId`) */
+  @Property({ type: 'string', length: 64 })
+  transportId!: string;
+
+  @Property({ type: 'text' })
+  type!: string;
+
+  @Index()
+  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
+  receivedAt: Opt<Date> = new Date();
 }

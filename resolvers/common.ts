@@ -13,6 +13,7 @@ export enum UserErrorCode {
   NOT_IMPLEMENTED = 'NOT_IMPLEMENTED',
   UNAVAILABLE = 'UNAVAILABLE',
   CLOUD_ERROR = 'CLOUD_ERROR',
+  TRANSPORT_ERROR = 'TRANSPORT_ERROR',
 }
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation was refused.' });
 

@@ -3,5 +3,6 @@ import { AuthResolver } from './auth.js';
 import { CloudResolver } from './clouds.js';
 import { LicenseResolver } from './license.js';
 import { NodeResolver } from './node.js';
+import { CloudTransportServersResolver, TransportServerResolver } from './transports.js';
 
-export const resolvers: NonEmptyArray<Function> = [NodeResolver, AuthResolver, LicenseResolver, CloudResolver];
+export const resolvers: NonEmptyArray<Function> = [NodeResolver, AuthResolver, LicenseResolver, CloudResolver, TransportServerResolver, CloudTransportServersResolver];

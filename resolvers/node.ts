@@ -5,6 +5,7 @@ import { userNode } from './auth.js';
 import { Node } from './common.js';
 import { cloudNode } from './clouds-types.js';
 import { licenseNode } from './license.js';
+import { transportNode } from './transports-types.js';
 
 /** How each type behind a global id is fetched; later capabilities add their types here. */
 const fetchers: Record<string, (ctx: GraphQLContext, id: string) => Promise<Node | null>> = {
@@ -16,6 +17,10 @@ const fetchers: Record<string, (ctx: GraphQLContext, id: string) => Promise<Node
   Cloud: async (ctx, id) => {
     const cloud = await ctx.services.clouds.get(id);
     return cloud.ok ? cloudNode(cloud.value) : null;
+  },
+  TransportServer: async (ctx, id) => {
+    const transport = await ctx.services.transports.get(id);
+    return transport.ok ? transportNode(transport.value) : null;
   },
 };
 

@@ -26,7 +26,15 @@ export interface FerryConfig {
   masterKey?: string;
   loginThrottle: LoginThrottlePolicy;
   logLevel: string;
+  /**
+   * where transport servers send their events; when absent, Ferry's own loopback URL
+   * (`http://127.0.0.1:<port>` + TRANSPORT_EVENTS_PATH), which only transports on the same host can reach
+   */
+  callbackUrl?: string;
 }
+
+/** The path of Ferry's endpoint for transport events (docs/transport-protocol.md, "Events"). */
+export const TRANSPORT_EVENTS_PATH = '/v1/transport-events';
 
 export class ConfigError extends Error {}
 
@@ -44,6 +52,17 @@ function port(name: string, value: string | undefined, fallback: number): number
     throw new ConfigError(`${name} must be a TCP port number (0-65535), got "${value}"`);
   }
   return n;
+}
+
+/** FERRY_CALLBACK_URL: an http(s) URL; one without a path gets Ferry's event path appended. */
+function callbackUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const url = URL.canParse(value.trim()) ? new URL(value.trim()) : undefined;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+    throw new ConfigError(`FERRY_CALLBACK_URL must be an http(s) URL at which transport servers reach Ferry, such as http://10.0.0.5:8080${TRANSPORT_EVENTS_PATH}, got "${value}"`);
+  }
+  if (url.pathname === '/') url.pathname = TRANSPORT_EVENTS_PATH;
+  return url.toString();
 }
 
 /** Reads Ferry's configuration from the environment; every variable is documented in README.md. */
@@ -67,5 +86,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FerryConfig
     masterKey: env.FERRY_MASTER_KEY || undefined,
     loginThrottle: defaultLoginThrottle,
     logLevel: env.LOG_LEVEL || 'info',
+    callbackUrl: callbackUrl(env.FERRY_CALLBACK_URL),
   };
 }

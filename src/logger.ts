@@ -3,8 +3,8 @@ import { pino, type Logger } from 'pino';
 /** Field paths that may carry secrets; pino replaces them before anything is written. */
 const secretPaths = [
   'password', 'Password', 'NewPassword', 'newPassword', 'oldPassword',
-  'CloudPass', 'Passwd', 'SecretKey', 'token', 'Token', 'authorization', 'Authorization',
-  '*.password', '*.Password', '*.NewPassword', '*.CloudPass', '*.Passwd', '*.SecretKey',
+  'CloudPass', 'Passwd', 'SecretKey', 'secret', 'token', 'Token', 'authorization', 'Authorization',
+  '*.password', '*.Password', '*.NewPassword', '*.CloudPass', '*.Passwd', '*.SecretKey', '*.secret',
   '*.token', '*.Token', '*.authorization', '*.Authorization', 'req.headers.authorization',
 ];
 

@@ -52,10 +52,13 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
     const notify = async (channel: string, payload: string) => {
       await db.orm.em.getConnection().execute('select pg_notify(?, ?)', [channel, payload]);
     };
-    const services = createServices({ orm: db.orm, config, log, sealer, signer, notify });
+    let listeningUrl: string | undefined;
+    const selfUrl = () => listeningUrl ?? failNotListening();
+    const services = createServices({ orm: db.orm, config, log, sealer, signer, notify, selfUrl });
     const admin = await services.auth.ensureAdmin();
     const sweeper = setInterval(() => {
       services.auth.sweep().catch((err) => log.warn({ err }, 'auth sweep failed'));
+      services.transports.sweepEventReceipts().catch((err) => log.warn({ err }, 'transport event receipts sweep failed'));
     }, 3_600_000).unref();
     cleanups.push(async () => clearInterval(sweeper));
 
@@ -91,6 +94,7 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
     });
     const { port } = httpServer.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    listeningUrl = `http://${reachableHost(config.host)}:${port}`;
     return {
       url: `http://${host}:${port}`,
       port,
@@ -106,4 +110,14 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
     await closeAll();
     throw err;
   }
+}
+
+function failNotListening(): never {
+  throw new Error('Ferry is not listening yet');
+}
+
+/** A host to reach this process at: loopback when it listens on every address. */
+function reachableHost(host: string): string {
+  if (host === '' || host === '0.0.0.0' || host === '::' || host === '[::]') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }

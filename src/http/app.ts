@@ -9,8 +9,9 @@ import { restRouter, BODY_LIMIT_BYTES } from '../rest/router.js';
 import { restRoutes } from '../rest/routes.js';
 import { tokenFrom } from './authorization.js';
 import { mountHealth } from './health.js';
+import { mountTransportEvents } from './transport-events.js';
 
-/** The HTTP routes: health, GraphQL on /graphql, the legacy REST URLs, and plain refusals for the rest. */
+/** The HTTP routes: health, GraphQL on /graphql, transport events, the legacy REST URLs, and plain refusals for the rest. */
 export function createHttpApp(opts: { db: Database; services: Services; apollo: ApolloServer<GraphQLContext>; log: Logger; isDraining: () => boolean }): express.Express {
   const { services, log } = opts;
   const app = express();
@@ -28,6 +29,7 @@ export function createHttpApp(opts: { db: Database; services: Services; apollo: 
       },
     }),
   );
+  mountTransportEvents(app, services, log);
   app.use(restRouter(services, log, restRoutes));
   app.use((_req, res) => {
     res.status(404).json({ Code: false, Msg: 'No such URL.', Data: null });

@@ -22,6 +22,7 @@ const httpStatus: Record<ErrorCode, number> = {
   NOT_IMPLEMENTED: 501,
   UNAVAILABLE: 503,
   CLOUD_ERROR: 502,
+  TRANSPORT_ERROR: 502,
 };
 
 /** Integer-style actions answer 0 on success; a failure without a documented number answers -1. */

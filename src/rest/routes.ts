@@ -3,6 +3,7 @@ import { cloudRoutes } from './actions/clouds.js';
 import { pendingRoutes } from './actions/pending.js';
 import { sessionRoutes } from './actions/session.js';
 import { settingsRoutes } from './actions/settings.js';
+import { transportRoutes } from './actions/transports.js';
 
 /** Later tables override the pending placeholders action by action. */
 function merge(...tables: RestRoutes[]): RestRoutes {
@@ -13,4 +14,4 @@ function merge(...tables: RestRoutes[]): RestRoutes {
   return routes;
 }
 
-export const restRoutes: RestRoutes = merge(pendingRoutes, sessionRoutes, settingsRoutes, cloudRoutes);
+export const restRoutes: RestRoutes = merge(pendingRoutes, sessionRoutes, settingsRoutes, cloudRoutes, transportRoutes);

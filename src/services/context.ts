@@ -13,6 +13,8 @@ export interface ServiceDeps {
   signer: TokenSigner;
   /** notifies every Ferry process sharing the database (LISTEN/NOTIFY) */
   notify: (channel: string, payload: string) => Promise<void>;
+  /** where this process listens (`http://127.0.0.1:<port>` when bound to every address); throws before listening */
+  selfUrl: () => string;
 }
 
 /** The caller, as established from a valid token. */

@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'NOT_IMPLEMENTED'
   | 'UNAVAILABLE'
   /** a cloud refused or failed a call; the message names the cloud and the call */
-  | 'CLOUD_ERROR';
+  | 'CLOUD_ERROR'
+  /** a transport server could not be reached, or refused or failed a call; the message names its address */
+  | 'TRANSPORT_ERROR';
 
 export interface ServiceError {
   code: ErrorCode;

@@ -2,12 +2,14 @@ import type { ServiceDeps } from './context.js';
 import { AuthService } from './auth/auth-service.js';
 import { LicenseService } from './license/license-service.js';
 import { CloudService } from './clouds/cloud-service.js';
+import { TransportService } from './transports/transport-service.js';
 
 /** The domain services: the one place where business rules live. REST and GraphQL both call these. */
 export interface Services {
   auth: AuthService;
   license: LicenseService;
   clouds: CloudService;
+  transports: TransportService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -15,6 +17,7 @@ export function createServices(deps: ServiceDeps): Services {
     auth: new AuthService(deps),
     license: new LicenseService(deps),
     clouds: new CloudService(deps),
+    transports: new TransportService(deps),
   };
 }
 

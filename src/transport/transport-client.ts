@@ -11,8 +11,8 @@ export class TransportClient {
     this.baseUrl = baseUrl(address);
   }
 
-  info(): Promise<TransportInfo> {
-    return signedJson({ baseUrl: this.baseUrl, method: 'GET', path: `${API_PREFIX}/info`, timeoutMs: 5_000 });
+  info(timeoutMs = 5_000): Promise<TransportInfo> {
+    return signedJson({ baseUrl: this.baseUrl, method: 'GET', path: `${API_PREFIX}/info`, timeoutMs });
   }
 
   /** Claims the transport; keep `secret` from the answer: it signs everything that follows. */

@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261129191406_foundation } from './Migration20261129191406_foundation.js';
+import { Migration20261129224702_transports } from './Migration20261129224702_transports.js';
 
 /** Every committed migration, in order; `npm run migration:create` writes new ones beside this file. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129191406_foundation', class: Migration20261129191406_foundation },
+  { name: 'Migration20261129224702_transports', class: Migration20261129224702_transports },
 ];
