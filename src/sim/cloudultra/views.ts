@@ -1,8 +1,7 @@
 /** Records as CloudUltra 4's wire JSON (docs/clouds/cloudultra.md). */
-import { addressesOf } from '../signed-api/addresses.js';
-import type { CloudState, FlavorRec, NamedRec, NetworkRec, Scope, ServerRec, SnapshotRec, StorageRec, VolumeRec, VolumeTypeRec } from '../signed-api/cloud-state.js';
+import type { CloudState, FlavorRec, NetworkRec, Scope, ServerRec, SnapshotRec, VolumeRec } from '../signed-api/cloud-state.js';
 import { usageOf } from '../signed-api/quota.js';
-import { freeGiB } from '../signed-api/storage-usage.js';
+import { volumeFields } from '../signed-api/views.js';
 import type { Environment, Owner, Zone } from './seed.js';
 
 /** OwnerId and ZoneId of a scope keyed `${ownerId}/${zoneId}` */
@@ -21,12 +20,7 @@ export const networkView = (n: NetworkRec) => ({
   Cidr: n.cidr,
   Subnets: n.subnets.map((s) => ({ SubnetId: s.id, Name: s.name, Cidr: s.cidr, GatewayIp: s.gatewayIp, NetworkId: n.id })),
 });
-export const securityGroupView = (g: NamedRec) => ({ SecurityGroupId: g.id, Name: g.name, Description: g.description ?? '' });
-export const volumeTypeView = (t: VolumeTypeRec) => ({ VolumeTypeId: t.id, Name: t.name, StorageId: t.storageId });
-export const storageView = (state: CloudState, scope: Scope) => (s: StorageRec) => ({ StorageId: s.id, Name: s.name, Type: s.type, TotalGiB: s.totalGiB, FreeGiB: freeGiB(state, scope, s) });
-
-export const ipViews = (state: CloudState, scope: Scope, network: NetworkRec) =>
-  addressesOf(state, scope, network).map((a) => ({ Ip: a.ip, SubnetId: a.subnetId, Use: a.use, ServerId: a.serverId ?? null }));
+export { securityGroupView, storageView, volumeTypeView, addressViews as ipViews } from '../signed-api/views.js';
 
 export function quotaView(state: CloudState, scope: Scope) {
   const limits = state.quotas.get(scope.quotaKey)!;
@@ -35,17 +29,7 @@ export function quotaView(state: CloudState, scope: Scope) {
   return { Instances: item('instances'), Cpu: item('cores'), MemoryMiB: item('ramMiB'), Volumes: item('volumes'), VolumeGiB: item('volumeGiB'), Snapshots: item('snapshots') };
 }
 
-export const volumeView = (v: VolumeRec) => ({
-  VolumeId: v.id,
-  Name: v.name,
-  SizeGiB: v.sizeGiB,
-  Status: v.status,
-  VolumeTypeId: v.volumeTypeId ?? null,
-  Bootable: v.bootable,
-  Attachments: v.attachment ? [{ ServerId: v.attachment.serverId, Device: v.attachment.device }] : [],
-  ...where(v.scope),
-  CreatedAt: v.createdAt,
-});
+export const volumeView = (v: VolumeRec) => ({ ...volumeFields(v), ...where(v.scope), CreatedAt: v.createdAt });
 
 export const snapshotView = (s: SnapshotRec) => ({ SnapshotId: s.id, Name: s.name, VolumeId: s.volumeId, SizeGiB: s.sizeGiB, Status: s.status, ...where(s.scope), CreatedAt: s.createdAt });
 

@@ -1,8 +1,7 @@
 /** Records as Huayun's wire JSON (docs/clouds/huayun.md). */
-import { addressesOf } from '../signed-api/addresses.js';
-import type { CloudState, FlavorRec, NamedRec, NetworkRec, RouterRec, Scope, ServerRec, SnapshotRec, StorageRec, VolumeRec, VolumeTypeRec } from '../signed-api/cloud-state.js';
+import type { CloudState, FlavorRec, NetworkRec, RouterRec, Scope, ServerRec, SnapshotRec, VolumeRec } from '../signed-api/cloud-state.js';
 import { usageOf } from '../signed-api/quota.js';
-import { freeGiB } from '../signed-api/storage-usage.js';
+import { volumeFields } from '../signed-api/views.js';
 import type { Region } from './seed.js';
 
 export const regionView = (r: Region) => ({ RegionId: r.id, RegionName: r.name, Enabled: r.enabled });
@@ -14,12 +13,7 @@ export const vpcView = (n: NetworkRec) => ({
   Subnets: n.subnets.map((s) => ({ SubnetId: s.id, Name: s.name, Cidr: s.cidr, GatewayIp: s.gatewayIp, VpcId: n.id })),
 });
 export const routerView = (r: RouterRec) => ({ RouterId: r.id, Name: r.name, VpcId: r.networkId, ExternalGateway: r.externalGateway });
-export const securityGroupView = (g: NamedRec) => ({ SecurityGroupId: g.id, Name: g.name, Description: g.description ?? '' });
-export const volumeTypeView = (t: VolumeTypeRec) => ({ VolumeTypeId: t.id, Name: t.name, StorageId: t.storageId });
-export const storageView = (state: CloudState, scope: Scope) => (s: StorageRec) => ({ StorageId: s.id, Name: s.name, Type: s.type, TotalGiB: s.totalGiB, FreeGiB: freeGiB(state, scope, s) });
-
-export const privateIpViews = (state: CloudState, scope: Scope, vpc: NetworkRec) =>
-  addressesOf(state, scope, vpc).map((a) => ({ Ip: a.ip, SubnetId: a.subnetId, Use: a.use, ServerId: a.serverId ?? null }));
+export { securityGroupView, storageView, volumeTypeView, addressViews as privateIpViews } from '../signed-api/views.js';
 
 export function quotaView(state: CloudState, scope: Scope) {
   const limits = state.quotas.get(scope.quotaKey)!;
@@ -37,17 +31,7 @@ export function quotaView(state: CloudState, scope: Scope) {
   };
 }
 
-export const volumeView = (v: VolumeRec) => ({
-  VolumeId: v.id,
-  Name: v.name,
-  SizeGiB: v.sizeGiB,
-  Status: v.status,
-  VolumeTypeId: v.volumeTypeId ?? null,
-  Bootable: v.bootable,
-  Attachments: v.attachment ? [{ ServerId: v.attachment.serverId, Device: v.attachment.device }] : [],
-  RegionId: v.scope.key,
-  CreatedAt: v.createdAt,
-});
+export const volumeView = (v: VolumeRec) => ({ ...volumeFields(v), RegionId: v.scope.key, CreatedAt: v.createdAt });
 
 export const snapshotView = (s: SnapshotRec) => ({ SnapshotId: s.id, Name: s.name, VolumeId: s.volumeId, SizeGiB: s.sizeGiB, Status: s.status, RegionId: s.scope.key, CreatedAt: s.createdAt });
 
