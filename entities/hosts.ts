@@ -28,6 +28,10 @@ export class SourceHost extends BaseEntity {
   @Property({ type: 'boolean', default: false })
   offline: Opt<boolean> = false;
 
+  /** when the agent last answered (an agent host's periodic check or refresh) */
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  lastSeenAt?: Date;
+
   @Property({ type: 'string', length: 64, nullable: true })
   osType?: string;
 

@@ -31,6 +31,8 @@ export interface FerryConfig {
    * (`http://127.0.0.1:<port>` + TRANSPORT_EVENTS_PATH), which only transports on the same host can reach
    */
   callbackUrl?: string;
+  /** seconds between checks that agent hosts answer (FERRY_HOST_CHECK_SECONDS, default 20) */
+  hostCheckSeconds: number;
 }
 
 /** The path of Ferry's endpoint for transport events (docs/transport-protocol.md, "Events"). */
@@ -65,6 +67,13 @@ function callbackUrl(value: string | undefined): string | undefined {
   return url.toString();
 }
 
+function hostCheckSeconds(value: string | undefined): number {
+  if (value === undefined || value === '') return 20;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 1 || n > 3600) throw new ConfigError(`FERRY_HOST_CHECK_SECONDS must be a number of seconds between 1 and 3600, got "${value}"`);
+  return n;
+}
+
 /** Reads Ferry's configuration from the environment; every variable is documented in README.md. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FerryConfig {
   const ttl = parseDuration(env.FERRY_TOKEN_TTL ?? '2h');
@@ -87,5 +96,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): FerryConfig
     loginThrottle: defaultLoginThrottle,
     logLevel: env.LOG_LEVEL || 'info',
     callbackUrl: callbackUrl(env.FERRY_CALLBACK_URL),
+    hostCheckSeconds: hostCheckSeconds(env.FERRY_HOST_CHECK_SECONDS),
   };
 }

@@ -1,3 +1,4 @@
+import { startHostCheck } from './services/hosts/host-check.js';
 import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,6 +62,7 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
       services.transports.sweepEventReceipts().catch((err) => log.warn({ err }, 'transport event receipts sweep failed'));
     }, 3_600_000).unref();
     cleanups.push(async () => clearInterval(sweeper));
+    cleanups.push(startHostCheck(db.orm, services.hosts, config.hostCheckSeconds, log));
 
     const pubSub = createFerryPubSub();
     hub.on(LICENSE_CHANNEL, (id) => pubSub.publish(Topic.LicenseChanged, id));

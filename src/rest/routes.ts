@@ -1,5 +1,6 @@
 import type { RestRoutes } from './action.js';
 import { cloudRoutes } from './actions/clouds.js';
+import { hostRoutes } from './actions/hosts.js';
 import { pendingRoutes } from './actions/pending.js';
 import { sessionRoutes } from './actions/session.js';
 import { settingsRoutes } from './actions/settings.js';
@@ -14,4 +15,4 @@ function merge(...tables: RestRoutes[]): RestRoutes {
   return routes;
 }
 
-export const restRoutes: RestRoutes = merge(pendingRoutes, sessionRoutes, settingsRoutes, cloudRoutes, transportRoutes);
+export const restRoutes: RestRoutes = merge(pendingRoutes, sessionRoutes, settingsRoutes, cloudRoutes, transportRoutes, hostRoutes);

@@ -3,6 +3,7 @@ import { AuthService } from './auth/auth-service.js';
 import { LicenseService } from './license/license-service.js';
 import { CloudService } from './clouds/cloud-service.js';
 import { TransportService } from './transports/transport-service.js';
+import { HostService } from './hosts/host-service.js';
 
 /** The domain services: the one place where business rules live. REST and GraphQL both call these. */
 export interface Services {
@@ -10,14 +11,17 @@ export interface Services {
   license: LicenseService;
   clouds: CloudService;
   transports: TransportService;
+  hosts: HostService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
+  const transports = new TransportService(deps);
   return {
     auth: new AuthService(deps),
     license: new LicenseService(deps),
     clouds: new CloudService(deps),
-    transports: new TransportService(deps),
+    transports,
+    hosts: new HostService(deps, transports),
   };
 }
 
