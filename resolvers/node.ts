@@ -4,6 +4,7 @@ import { fromGlobalId } from '../src/graphql/global-id.js';
 import { userNode } from './auth.js';
 import { Node } from './common.js';
 import { cloudNode } from './clouds-types.js';
+import { sourceHostNode } from './hosts-types.js';
 import { licenseNode } from './license.js';
 import { transportNode } from './transports-types.js';
 
@@ -21,6 +22,10 @@ const fetchers: Record<string, (ctx: GraphQLContext, id: string) => Promise<Node
   TransportServer: async (ctx, id) => {
     const transport = await ctx.services.transports.get(id);
     return transport.ok ? transportNode(transport.value) : null;
+  },
+  SourceHost: async (ctx, id) => {
+    const host = await ctx.services.hosts.get(id);
+    return host.ok ? sourceHostNode(host.value.host) : null;
   },
 };
 

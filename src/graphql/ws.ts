@@ -8,6 +8,7 @@ import type { AuthInfo, Services } from '../services/index.js';
 import { SESSION_REVOKED_CHANNEL } from '../services/auth/auth-service.js';
 import { tokenFrom } from '../http/authorization.js';
 import type { GraphQLContext } from './context.js';
+import { createLoaders } from './loaders.js';
 import { MAX_TOKENS } from './limits.js';
 
 /** WebSocket close codes: 4401 no valid token (or it expired / was revoked), 4403 refused. */
@@ -63,7 +64,8 @@ export function attachGraphqlWs(opts: {
     {
       schema: opts.schema,
       validate: (schema, document) => validate(schema, document, rules),
-      context: (ctx): GraphQLContext => ({ services, auth: state.get(ctx.extra.socket)?.auth }),
+      // called for every operation on the socket: fresh loaders each time
+      context: (ctx): GraphQLContext => ({ services, loaders: createLoaders(services), auth: state.get(ctx.extra.socket)?.auth }),
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         const header = ctx.connectionParams?.Authorization ?? ctx.connectionParams?.authorization;

@@ -3,6 +3,7 @@ import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Database } from '../db/database.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { createLoaders } from '../graphql/loaders.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services/index.js';
 import { restRouter, BODY_LIMIT_BYTES } from '../rest/router.js';
@@ -23,9 +24,10 @@ export function createHttpApp(opts: { db: Database; services: Services; apollo: 
     expressMiddleware(opts.apollo, {
       context: async ({ req }): Promise<GraphQLContext> => {
         const token = tokenFrom(req.headers.authorization);
-        if (!token) return { services };
+        const loaders = createLoaders(services);
+        if (!token) return { services, loaders };
         const result = await services.auth.authenticate(token);
-        return result.ok ? { services, auth: result.value } : { services, authError: result.error };
+        return result.ok ? { services, loaders, auth: result.value } : { services, loaders, authError: result.error };
       },
     }),
   );

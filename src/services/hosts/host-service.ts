@@ -4,6 +4,7 @@ import { HostNetInterface, HostVolume, SourceHost, Task, TransportServer } from 
 import type { HostFacts } from '../../transport/protocol.js';
 import type { ServiceDeps } from '../context.js';
 import { fail, ok, type Result } from '../errors.js';
+import { keysetPage, type Page, type PageRequest } from '../paging.js';
 import { fromTransport } from '../transports/transport-errors.js';
 import type { TransportService } from '../transports/transport-service.js';
 import { hostColumns } from './host-facts.js';
@@ -20,6 +21,13 @@ export interface HostFilter {
 
 const contains = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 const MAX_NAMES = 10;
+
+/** Rows grouped by their owner's id, every asked id present (empty when it has none). */
+function groupBy<T>(ids: readonly string[], rows: T[], owner: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>(ids.map((id) => [id, []]));
+  for (const row of rows) groups.get(owner(row))?.push(row);
+  return groups;
+}
 
 /** Agent ("Packer") hosts: what their agents report, read through a transport server. */
 export class HostService {
@@ -123,6 +131,30 @@ export class HostService {
   async list(filter: HostFilter = {}): Promise<Result<SourceHost[]>> {
     const em = this.deps.orm.em.fork();
     return ok(await em.find(SourceHost, await this.where(em, filter), { orderBy: { createdAt: 'asc', id: 'asc' } }));
+  }
+
+  /** A page of agent hosts, oldest first (keyset: creation time, then id). */
+  async page(filter: HostFilter, request: PageRequest): Promise<Result<Page<SourceHost>>> {
+    const em = this.deps.orm.em.fork();
+    return keysetPage(em, SourceHost, await this.where(em, filter), request);
+  }
+
+  /** The volumes of each host, in one query (for batch loaders): host id → its volumes, by path. */
+  async volumesOfHosts(hostIds: readonly string[]): Promise<Map<string, HostVolume[]>> {
+    const rows = hostIds.length ? await this.deps.orm.em.fork().find(HostVolume, { host: { $in: [...hostIds] } }, { orderBy: { path: 'asc', id: 'asc' } }) : [];
+    return groupBy(hostIds, rows, (v) => v.host.id);
+  }
+
+  /** The NICs of each host, in one query (for batch loaders): host id → its NICs, by name. */
+  async netInterfacesOfHosts(hostIds: readonly string[]): Promise<Map<string, HostNetInterface[]>> {
+    const rows = hostIds.length ? await this.deps.orm.em.fork().find(HostNetInterface, { host: { $in: [...hostIds] } }, { orderBy: { name: 'asc', mac: 'asc', id: 'asc' } }) : [];
+    return groupBy(hostIds, rows, (n) => n.host.id);
+  }
+
+  /** The agent hosts of each transport server, in one query (for batch loaders), oldest first. */
+  async hostsOfTransports(transportIds: readonly string[]): Promise<Map<string, SourceHost[]>> {
+    const rows = transportIds.length ? await this.deps.orm.em.fork().find(SourceHost, { agent: true, transport: { $in: [...transportIds] } }, { orderBy: { createdAt: 'asc', id: 'asc' } }) : [];
+    return groupBy(transportIds, rows, (h) => h.transport!.id);
   }
 
   /** One agent host with its transport, volumes and NICs. */

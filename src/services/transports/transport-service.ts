@@ -221,6 +221,13 @@ export class TransportService {
     return transport ? ok(this.view(transport)) : fail('NOT_FOUND', `There is no transport server ${id}.`, 'Id');
   }
 
+  /** Stored transport servers by id, as last seen, in one query (for batch loaders); unknown ids are absent. */
+  async byIds(ids: readonly string[]): Promise<Map<string, TransportView>> {
+    const wanted = ids.filter((id) => UUID.test(id));
+    const rows = wanted.length ? await this.deps.orm.em.fork().find(TransportServer, { id: { $in: wanted } }) : [];
+    return new Map(rows.map((t) => [t.id, this.view(t)]));
+  }
+
   /** A client holding the pairing secret, for other services (hosts, tasks). */
   async clientOf(id: string): Promise<Result<TransportClient>> {
     const transport = await this.find(this.deps.orm.em.fork(), id);

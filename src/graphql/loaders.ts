@@ -1,0 +1,37 @@
+import DataLoader from 'dataloader';
+import type { HostNetInterface, HostVolume, SourceHost } from '../../entities/index.js';
+import type { Services } from '../services/index.js';
+import type { TransportView } from '../services/transports/transport-service.js';
+
+/**
+ * Batch loaders of one GraphQL request (an HTTP request, or one operation on a WebSocket):
+ * the fields of a page of N objects cost one query per field, not N. Built anew for every
+ * request, so nothing is cached across requests or users.
+ */
+export interface Loaders {
+  /** transport server by id (stored, as last seen); null when there is none */
+  transport: DataLoader<string, TransportView | null>;
+  /** a host's volumes, by host id */
+  hostVolumes: DataLoader<string, HostVolume[]>;
+  /** a host's NICs, by host id */
+  hostNetInterfaces: DataLoader<string, HostNetInterface[]>;
+  /** the agent hosts of a transport server, by transport id */
+  transportHosts: DataLoader<string, SourceHost[]>;
+}
+
+export function createLoaders(services: Services): Loaders {
+  const grouped = <T>(load: (ids: readonly string[]) => Promise<Map<string, T[]>>) =>
+    new DataLoader<string, T[]>(async (ids) => {
+      const groups = await load(ids);
+      return ids.map((id) => groups.get(id) ?? []);
+    });
+  return {
+    transport: new DataLoader(async (ids) => {
+      const byId = await services.transports.byIds(ids);
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    hostVolumes: grouped((ids) => services.hosts.volumesOfHosts(ids)),
+    hostNetInterfaces: grouped((ids) => services.hosts.netInterfacesOfHosts(ids)),
+    transportHosts: grouped((ids) => services.hosts.hostsOfTransports(ids)),
+  };
+}
