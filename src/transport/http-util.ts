@@ -1,7 +1,6 @@
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { listen, type ListeningServer } from '../util/listen.js';
 import type { ProtocolError } from './protocol.js';
 
 export const MAX_JSON_BODY_BYTES = 4 * 1024 * 1024;
@@ -107,12 +106,7 @@ export async function readUpgradeBody(req: IncomingMessage, socket: Duplex, head
 
 export type UpgradeRoute = (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
 
-export interface ListeningServer {
-  url: string;
-  port: number;
-  /** drops open connections and stops listening */
-  close(): Promise<void>;
-}
+export type { ListeningServer };
 
 /** Serves `route` on host:port; a thrown HttpError becomes its answer, anything else a logged 500. */
 export async function serveRoutes(
@@ -137,15 +131,5 @@ export async function serveRoutes(
       });
     });
   }
-  server.listen(port, host);
-  await once(server, 'listening');
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
-    port: bound,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listen(server, host, port);
 }

@@ -36,6 +36,9 @@ const sealContext = (id: string) => `cloud:${id}`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DRIVER_TIMEOUT_MS = 15_000;
 
+/** Connections whose name contains `text`, case-insensitively (LIKE wildcards taken literally). */
+const nameContains = (text?: string) => (text ? { name: { $ilike: `%${text.replace(/[\\%_]/g, '\\$&')}%` } } : {});
+
 /** Cloud connections: their validation, stored credentials, and the cloud's own look-ups. */
 export class CloudService {
   /** drivers by connection id, kept while the connection is unchanged so tokens are reused */
@@ -123,14 +126,14 @@ export class CloudService {
   }
 
   async list(filter: { name?: string } = {}): Promise<Result<CloudView[]>> {
-    const where = filter.name ? { name: { $ilike: `%${filter.name.replace(/[\\%_]/g, '\\$&')}%` } } : {};
+    const where = nameContains(filter.name);
     const clouds = await this.deps.orm.em.fork().find(CloudConnection, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
     return ok(clouds.map((c) => this.view(c)));
   }
 
   /** A page of connections, oldest first, optionally those whose name contains `name`. */
   async page(filter: { name?: string }, request: PageRequest): Promise<Result<Page<CloudView>>> {
-    const where = filter.name ? { name: { $ilike: `%${filter.name.replace(/[\\%_]/g, '\\$&')}%` } } : {};
+    const where = nameContains(filter.name);
     const page = await keysetPage(this.deps.orm.em.fork(), CloudConnection, where, request);
     return page.ok ? ok({ ...page.value, items: page.value.items.map((i) => ({ cursor: i.cursor, node: this.view(i.node) })) }) : page;
   }

@@ -1,6 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { listen, type ListeningServer } from '../../util/listen.js';
 import { cinderRoutes } from './cinder.js';
 import { ApiError, badRequest, errorBody, notFound, unauthenticated, type ErrorStyle } from './errors.js';
 import { newRequestId } from './ids.js';
@@ -44,28 +43,13 @@ const SERVICES: Service[] = [
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export interface SimServer {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type SimServer = ListeningServer;
 
 export async function startHttpServer(state: SimState, host: string, port: number, latencyMs: number): Promise<SimServer> {
   const server = http.createServer((req, res) => {
     answer(state, req, res, latencyMs).catch(() => res.destroy());
   });
-  server.listen(port, host);
-  await once(server, 'listening');
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
-    port: bound,
-    async close() {
-      const closed = new Promise((resolve) => server.close(resolve));
-      server.closeAllConnections();
-      await closed;
-    },
-  };
+  return listen(server, host, port);
 }
 
 async function answer(state: SimState, req: IncomingMessage, res: ServerResponse, latencyMs: number): Promise<void> {

@@ -1,6 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { listen, type ListeningServer } from '../../util/listen.js';
 import { ApiError, invalid } from './api-error.js';
 import { parseQuery, Query } from './query.js';
 import { matchRoute, Reply, type Route } from './router.js';
@@ -19,10 +19,7 @@ export interface ApiServerOptions {
   log: (line: string) => void;
 }
 
-export interface RunningApiServer {
-  url: string;
-  close(): Promise<void>;
-}
+export type RunningApiServer = ListeningServer;
 
 /** Serves the routes of one simulated cloud: every request signed, every answer JSON, every failure in the contract's error format. */
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
@@ -52,19 +49,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return result instanceof Reply ? result : new Reply(200, result);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, opts.host, opts.port);
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
