@@ -155,3 +155,17 @@ export class CloudVerifyPayload extends Payload {
 export class CloudDeletePayload extends Payload {
   @Field(() => ID, { nullable: true }) deletedCloudId?: string;
 }
+
+@InputType({ description: 'Access keys of an AK/SK cloud (CloudUltra 4, Huayun), for look-ups before a connection is stored.' })
+export class CloudKeysInput {
+  @Field(() => CloudKind) kind!: CloudKind;
+  @Field(() => String, { description: "CloudUltra 4's API URL, or Huayun's domain name or URL." }) address!: string;
+  @Field(() => String) accessKey!: string;
+  @Field(() => String) secretKey!: string;
+}
+
+@ObjectType({ description: 'What an AK/SK cloud offers to the keys given, each list asked of the cloud when selected.' })
+export class CloudDirectory {
+  /** never a field: the keys stay on the server */
+  keys!: CloudKeysInput;
+}

@@ -3,10 +3,10 @@ import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from '
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { fromGlobalId } from '../src/graphql/global-id.js';
 import type { Result } from '../src/services/errors.js';
-import { payload } from './common.js';
+import { payload, toUserError } from './common.js';
 import { Connection, ConnectionArgs, pageRequest, toConnection } from './connection.js';
 import {
-  Cloud, CloudDeleteInput, CloudDeletePayload, CloudFlavor, CloudInput, CloudNetwork, CloudPayload, CloudQuota, CloudRef,
+  Cloud, CloudDeleteInput, CloudDeletePayload, CloudDirectory, CloudFlavor, CloudKeysInput, CloudInput, CloudNetwork, CloudPayload, CloudQuota, CloudRef,
   CloudStorage, CloudUpdateInput, CloudVerifyPayload, CloudVolumeType, cloudNode,
 } from './clouds-types.js';
 
@@ -19,9 +19,12 @@ const FIELD_NAMES = {
   IdentityPort: 'port', IdentityProtocal: 'protocol', ProjectName: 'projectName', Id: 'cloudId',
 };
 
-/** A live look-up failed (the cloud refused, or is unreachable): a field error with the cloud's message. */
-function lookup<T>(result: Result<T>): T {
-  if (!result.ok) throw new GraphQLError(result.error.message, { extensions: { code: result.error.code } });
+/** A live look-up failed (bad input, the cloud refused, or is unreachable): a field error with the service's message. */
+function lookup<T>(result: Result<T>, fieldNames: Record<string, string> = FIELD_NAMES): T {
+  if (!result.ok) {
+    const { code, field } = toUserError(result.error, fieldNames);
+    throw new GraphQLError(result.error.message, { extensions: { code, ...(field ? { field } : {}) } });
+  }
   return result.value;
 }
 
@@ -91,3 +94,42 @@ export class CloudResolver {
     return payload(await ctx.services.clouds.remove(plainCloudId(input.cloudId)), () => ({ deletedCloudId: input.cloudId }), FIELD_NAMES);
   }
 }
+
+/** The look-ups that carry their own credentials (legacy ListProject, ListEnvironment, ListZone, ListRegion). */
+@Resolver(() => CloudDirectory)
+export class CloudDirectoryResolver {
+  @Query(() => CloudDirectory, { description: 'Projects, environments, zones and regions an AK/SK cloud offers to these keys; nothing is stored.' })
+  cloudDirectory(@Arg('keys', () => CloudKeysInput) keys: CloudKeysInput): CloudDirectory {
+    return Object.assign(new CloudDirectory(), { keys });
+  }
+
+  @FieldResolver(() => [CloudRef], { description: 'CloudUltra 4 owners (projects).' })
+  async projects(@Root() dir: CloudDirectory, @Ctx() ctx: GraphQLContext): Promise<CloudRef[]> {
+    return refsOf(await ctx.services.clouds.projectsWith(keysInput(dir.keys)));
+  }
+
+  @FieldResolver(() => [CloudRef], { description: 'CloudUltra 4 environments; `hypervisorType` (KVM, VMWARE) keeps those of that hypervisor.' })
+  async environments(@Root() dir: CloudDirectory, @Arg('hypervisorType', () => String, { nullable: true }) hypervisorType: string | undefined, @Ctx() ctx: GraphQLContext): Promise<CloudRef[]> {
+    return refsOf(await ctx.services.clouds.environmentsWith(keysInput(dir.keys), hypervisorType ?? undefined));
+  }
+
+  @FieldResolver(() => [CloudRef], { description: 'CloudUltra 4 zones of an owner in an environment.' })
+  async zones(
+    @Root() dir: CloudDirectory,
+    @Arg('ownerId', () => String, { nullable: true }) ownerId: string | undefined,
+    @Arg('environmentId', () => String, { nullable: true }) environmentId: string | undefined,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<CloudRef[]> {
+    return refsOf(await ctx.services.clouds.zonesWith({ ...keysInput(dir.keys), ownerId: ownerId ?? undefined, environmentId: environmentId ?? undefined }));
+  }
+
+  @FieldResolver(() => [CloudRef], { description: 'Huayun regions.' })
+  async regions(@Root() dir: CloudDirectory, @Ctx() ctx: GraphQLContext): Promise<CloudRef[]> {
+    return refsOf(await ctx.services.clouds.regionsWith(keysInput(dir.keys)));
+  }
+}
+
+/** The service names the fields of these look-ups as the legacy API does. */
+const KEY_FIELD_NAMES = { CloudType: 'kind', CloudUser: 'accessKey', CloudPass: 'secretKey', CloudAddr: 'address' };
+const keysInput = (keys: CloudKeysInput) => ({ name: keys.kind, type: keys.kind, user: keys.accessKey, password: keys.secretKey, address: keys.address });
+const refsOf = (result: Result<{ id: string; name: string }[]>): CloudRef[] => lookup(result, KEY_FIELD_NAMES).map((r) => ({ refId: r.id, name: r.name }));

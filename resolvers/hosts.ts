@@ -24,13 +24,18 @@ const plainHostId = (id: string) => plainId('SourceHost', id);
 
 @Resolver(() => SourceHost)
 export class SourceHostResolver {
-  @Query(() => SourceHostConnection, { description: 'Agent hosts, oldest first, as last read from their agents; `name` keeps those whose name contains it.' })
+  @Query(() => SourceHostConnection, {
+    description: 'Agent hosts, oldest first, as last read from their agents; `name` and `mgntAddr` keep those whose name or address contains it, `taskFree` those in no task.',
+  })
   async sourceHosts(
     @Args(() => ConnectionArgs) args: ConnectionArgs,
     @Arg('name', () => String, { nullable: true }) name: string | undefined,
+    @Arg('mgntAddr', () => String, { nullable: true }) mgntAddr: string | undefined,
+    @Arg('taskFree', () => Boolean, { nullable: true }) taskFree: boolean | undefined,
     @Ctx() ctx: GraphQLContext,
   ): Promise<SourceHostConnection> {
-    return toConnection(await ctx.services.hosts.page({ name: name ?? undefined }, pageRequest(args)), sourceHostNode);
+    const filter = { name: name ?? undefined, mgntAddr: mgntAddr ?? undefined, taskFree: taskFree ?? undefined };
+    return toConnection(await ctx.services.hosts.page(filter, pageRequest(args)), sourceHostNode);
   }
 
   @FieldResolver(() => TransportServer, { nullable: true, description: 'The transport server that reaches its agent, as last seen.' })

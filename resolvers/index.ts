@@ -1,9 +1,9 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { AuthResolver } from './auth.js';
-import { CloudResolver } from './clouds.js';
+import { CloudDirectoryResolver, CloudResolver } from './clouds.js';
 import { SourceHostResolver, TransportServerSourceHostsResolver } from './hosts.js';
 import { LicenseResolver } from './license.js';
 import { NodeResolver } from './node.js';
 import { CloudTransportServersResolver, TransportServerResolver } from './transports.js';
 
-export const resolvers: NonEmptyArray<Function> = [NodeResolver, AuthResolver, LicenseResolver, CloudResolver, TransportServerResolver, CloudTransportServersResolver, SourceHostResolver, TransportServerSourceHostsResolver];
+export const resolvers: NonEmptyArray<Function> = [NodeResolver, AuthResolver, LicenseResolver, CloudResolver, CloudDirectoryResolver, TransportServerResolver, CloudTransportServersResolver, SourceHostResolver, TransportServerSourceHostsResolver];

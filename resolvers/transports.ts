@@ -38,8 +38,8 @@ export class TransportServerResolver {
   @FieldResolver(() => Cloud, { nullable: true, description: 'The cloud it runs in; none on premises.' })
   async cloud(@Root() transport: TransportServer, @Ctx() ctx: GraphQLContext): Promise<Cloud | null> {
     if (!transport.cloudId) return null;
-    const cloud = await ctx.services.clouds.get(transport.cloudId);
-    return cloud.ok ? cloudNode(cloud.value) : null;
+    const cloud = await ctx.loaders.cloud.load(transport.cloudId);
+    return cloud ? cloudNode(cloud) : null;
   }
 
   @Mutation(() => TransportServerPayload, { description: 'Registers a transport server: checks it answers with our protocol, then pairs with it.' })

@@ -81,6 +81,10 @@ describe('agent hosts through GraphQL, with a real transport and agents', () => 
     expect(list.data?.sourceHosts.edges[0].node).toEqual(host);
     expect((await graphql(t.url, SourceHostsDocument, { name: 'WEB' }, token)).data?.sourceHosts.totalCount).toBe(1);
     expect((await graphql(t.url, SourceHostsDocument, { name: 'db' }, token)).data?.sourceHosts.totalCount).toBe(0);
+    const port = agents[0].addr.split(':').pop();
+    expect((await graphql(t.url, SourceHostsDocument, { mgntAddr: `:${port}` }, token)).data?.sourceHosts.totalCount).toBe(1);
+    expect((await graphql(t.url, SourceHostsDocument, { mgntAddr: agents[1].addr }, token)).data?.sourceHosts.totalCount).toBe(0);
+    expect((await graphql(t.url, SourceHostsDocument, { taskFree: true }, token)).data?.sourceHosts.totalCount).toBe(1);
     const ofTransport = await graphql(t.url, TransportServerSourceHostsDocument, { id: transportGlobalId }, token);
     expect(ofTransport.data?.node).toEqual({ id: transportGlobalId, name: 'source-side', sourceHosts: [{ name: 'web-1', mgntAddr: agents[0].addr }] });
   });

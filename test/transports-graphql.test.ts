@@ -14,6 +14,7 @@ import {
 import { graphql } from './support/clients.js';
 import { adminToken, startTestFerry, type TestFerry } from './support/ferry.js';
 import { freePort } from './support/ports.js';
+import { queriesDuring } from './support/query-count.js';
 import { spawnFerry, type FerryProcess } from './support/transport-fixture.js';
 
 const CALLBACK_URL = 'http://127.0.0.1:9/ferry/v1/transport-events';
@@ -150,6 +151,23 @@ describe('transport servers through GraphQL, with real transports', () => {
     expect(deleted.data?.transportServerDelete).toEqual({ deletedTransportServerId: node.id, userErrors: [] });
     expect((await graphql(t.url, TransportServersDocument, {}, token)).data?.transportServers.totalCount).toBe(1);
     expect((await graphql(t.url, TransportServerNodeDocument, { id: node.id }, token)).data?.node).toBeNull();
+  });
+
+  it('reads the clouds of a page of transports in one SQL query', async () => {
+    const second = await spawnFerry('transport', ['--state', path.join(dir, 'cloud-2')]);
+    try {
+      const added = await graphql(t.url, TransportServerAddDocument, { input: input({ name: 'gql-cloud-transport-2', mgntAddr: second.addr }) }, token);
+      expect(added.data?.transportServerAdd.userErrors).toEqual([]);
+      let clouds: (string | undefined)[] = [];
+      const queries = await queriesDuring(t.ferry.db.orm, async () => {
+        const page = await graphql(t.url, TransportServersDocument, { servType: 'CLOUD' }, token);
+        clouds = page.data!.transportServers.edges.map((e) => e.node.cloud?.name);
+      });
+      expect(clouds).toEqual(['gql-cloud', 'gql-cloud']);
+      expect(queries.filter((q) => q.includes('"cloud_connections"')), queries.join('\n')).toHaveLength(1);
+    } finally {
+      await second.stop();
+    }
   });
 
   it('requires a logged-in user', async () => {

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { HostNetInterface, HostVolume, SourceHost } from '../../entities/index.js';
 import type { Services } from '../services/index.js';
+import type { CloudView } from '../services/clouds/cloud-service.js';
 import type { TransportView } from '../services/transports/transport-service.js';
 
 /**
@@ -11,6 +12,8 @@ import type { TransportView } from '../services/transports/transport-service.js'
 export interface Loaders {
   /** transport server by id (stored, as last seen); null when there is none */
   transport: DataLoader<string, TransportView | null>;
+  /** cloud connection by id; null when there is none */
+  cloud: DataLoader<string, CloudView | null>;
   /** a host's volumes, by host id */
   hostVolumes: DataLoader<string, HostVolume[]>;
   /** a host's NICs, by host id */
@@ -25,11 +28,14 @@ export function createLoaders(services: Services): Loaders {
       const groups = await load(ids);
       return ids.map((id) => groups.get(id) ?? []);
     });
-  return {
-    transport: new DataLoader(async (ids) => {
-      const byId = await services.transports.byIds(ids);
+  const single = <T>(load: (ids: readonly string[]) => Promise<Map<string, T>>) =>
+    new DataLoader<string, T | null>(async (ids) => {
+      const byId = await load(ids);
       return ids.map((id) => byId.get(id) ?? null);
-    }),
+    });
+  return {
+    transport: single((ids) => services.transports.byIds(ids)),
+    cloud: single((ids) => services.clouds.byIds(ids)),
     hostVolumes: grouped((ids) => services.hosts.volumesOfHosts(ids)),
     hostNetInterfaces: grouped((ids) => services.hosts.netInterfacesOfHosts(ids)),
     transportHosts: grouped((ids) => services.hosts.hostsOfTransports(ids)),

@@ -136,12 +136,7 @@ export const cloudRoutes: RestRoutes = {
     ListEnvironment: action({
       code: 'int',
       input: akSkBody,
-      run: async (c, b) => {
-        const all = await c.services.clouds.environmentsWith(akSkInput('CloudUltra 4', b));
-        // HypervisorType narrows the list to KVM or VMWARE environments, by name
-        const wanted = b.HypervisorType?.toUpperCase();
-        return all.ok && wanted ? ok(all.value.filter((e) => e.name.toUpperCase().includes(wanted))) : all;
-      },
+      run: (c, b) => c.services.clouds.environmentsWith(akSkInput('CloudUltra 4', b), b.HypervisorType),
       success: 'Get All Environments Success.',
       data: refs,
     }),

@@ -131,6 +131,13 @@ export class CloudService {
     return ok(clouds.map((c) => this.view(c)));
   }
 
+  /** Stored connections by id, for batch loading; ids that are not UUIDs name none. */
+  async byIds(ids: readonly string[]): Promise<Map<string, CloudView>> {
+    const wanted = ids.filter((id) => UUID.test(id));
+    const rows = wanted.length ? await this.deps.orm.em.fork().find(CloudConnection, { id: { $in: wanted } }) : [];
+    return new Map(rows.map((c) => [c.id, this.view(c)]));
+  }
+
   /** A page of connections, oldest first, optionally those whose name contains `name`. */
   async page(filter: { name?: string }, request: PageRequest): Promise<Result<Page<CloudView>>> {
     const where = nameContains(filter.name);
@@ -148,8 +155,10 @@ export class CloudService {
   projectsWith(input: CloudConnectionInput): Promise<Result<NamedRef[]>> {
     return this.adHoc(input, (d) => d.projects());
   }
-  environmentsWith(input: CloudConnectionInput): Promise<Result<NamedRef[]>> {
-    return this.adHoc(input, (d) => d.environments());
+  /** `hypervisorType` (KVM, VMWARE) keeps the environments whose name carries it, as the legacy UI expects. */
+  environmentsWith(input: CloudConnectionInput, hypervisorType?: string): Promise<Result<NamedRef[]>> {
+    const wanted = hypervisorType?.trim().toUpperCase();
+    return this.adHoc(input, async (d) => (await d.environments()).filter((e) => !wanted || e.name.toUpperCase().includes(wanted)));
   }
   zonesWith(input: CloudConnectionInput): Promise<Result<NamedRef[]>> {
     return this.adHoc(input, (d) => d.zones());

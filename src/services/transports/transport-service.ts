@@ -201,7 +201,7 @@ export class TransportService {
     return ok(await this.withLiveLoad(em, rows));
   }
 
-  /** A page of transport servers, oldest first, with the load each reports now. */
+  /** A page of transport servers, oldest first, with the load each reports now; without `cloudName` (GraphQL batch-loads clouds). */
   async page(filter: TransportFilter, request: PageRequest): Promise<Result<Page<TransportView>>> {
     const where = this.where(filter);
     if (!where.ok) return where;
@@ -209,7 +209,6 @@ export class TransportService {
     const page = await keysetPage(em, TransportServer, where.value, request);
     if (!page.ok) return page;
     const rows = page.value.items.map((i) => i.node);
-    await em.populate(rows, ['cloud']);
     const views = await this.withLiveLoad(em, rows);
     return ok({ ...page.value, items: page.value.items.map((i, n) => ({ cursor: i.cursor, node: views[n] })) });
   }

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rest } from './support/clients.js';
+import { CloudDirectoryDocument, CloudRegionsDocument, CloudZonesDocument, type CloudKeysInput } from './generated/graphql.js';
+import { graphql, rest } from './support/clients.js';
 import { adminToken, startTestFerry, type TestFerry } from './support/ferry.js';
 import { spawnSimulator, type SimulatorProcess } from './support/simulator.js';
 
-/** The actions that carry AK/SK credentials themselves, and AK/SK clouds as connections, through REST. */
-describe('AK/SK clouds through the legacy REST API, against their simulators', () => {
+/** The look-ups that carry AK/SK credentials themselves, and AK/SK clouds as connections, through REST and GraphQL. */
+describe('AK/SK clouds through the legacy REST API and GraphQL, against their simulators', () => {
   let cu4: SimulatorProcess;
   let huayun: SimulatorProcess;
   let t: TestFerry;
@@ -72,5 +73,26 @@ describe('AK/SK clouds through the legacy REST API, against their simulators', (
       ['华云-苏州', 'Huayun', '******'],
       ['cu4-a', 'CloudUltra 4', '******'],
     ]);
+  });
+
+  it('answers the same look-ups through GraphQL, with errors naming the input field and never the secret key', async () => {
+    const keys = (fields: Partial<CloudKeysInput> = {}): CloudKeysInput => ({ kind: 'CLOUD_ULTRA_4', address: `${cu4.url}/api`, accessKey: 'ferry-ak', secretKey: 'ferry-sk', ...fields });
+    const dir = await graphql(t.url, CloudDirectoryDocument, { keys: keys(), hypervisorType: 'vmware' }, token);
+    expect(dir.errors).toBeUndefined();
+    expect(dir.data?.cloudDirectory.projects.map((p) => p.name)).toEqual(expect.arrayContaining(['cmigrate', 'lipf_test']));
+    expect(dir.data?.cloudDirectory.environments.map((e) => e.name)).toEqual(['VMware']);
+    const owner = dir.data!.cloudDirectory.projects.find((p) => p.name === 'cmigrate')!.refId;
+    const zones = await graphql(t.url, CloudZonesDocument, { keys: keys(), ownerId: owner, environmentId: '1' }, token);
+    expect(zones.data?.cloudDirectory.zones.map((z) => z.name).sort()).toEqual(['DC-Shanghai-A', 'DC-Shanghai-B']);
+    const regions = await graphql(t.url, CloudRegionsDocument, { keys: keys({ kind: 'HUAYUN', address: huayun.url }) }, token);
+    expect(regions.data?.cloudDirectory.regions).toContainEqual({ refId: 'cn-suzhou1', name: '苏州' });
+
+    const wrong = await graphql(t.url, CloudDirectoryDocument, { keys: keys({ secretKey: 'not-this-one' }) }, token);
+    expect(wrong.data).toBeNull();
+    expect(wrong.errors?.[0]).toMatchObject({ message: expect.stringMatching(/list projects/), extensions: { code: 'CLOUD_ERROR' } });
+    expect(JSON.stringify(wrong)).not.toContain('not-this-one');
+    const nowhere = await graphql(t.url, CloudRegionsDocument, { keys: keys({ kind: 'HUAYUN', address: '' }) }, token);
+    expect(nowhere.errors?.[0]).toMatchObject({ message: 'CloudAddr is required.', extensions: { code: 'INVALID_INPUT', field: 'address' } });
+    expect((await graphql(t.url, CloudRegionsDocument, { keys: keys() })).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
