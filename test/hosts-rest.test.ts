@@ -121,6 +121,20 @@ describe('agent hosts through the legacy REST API, with a real transport and age
   it('keeps the transport while the host uses it, then deletes the host', async () => {
     const refused = await rest(t.url, '/MgmtTransportConnection', { Action: 'DeleteTransportServer', Id: transId }, token);
     expect(refused.body).toEqual({ Code: false, Msg: 'Transport server "source-side" is still used by a source host ("web-renamed"); delete it first.', Data: null });
+
+    // a task of the host (seeded: tasks are built on top of this) keeps it, and takes it out of TaskFree lists
+    const sql = (query: string, params: unknown[] = []) => t.ferry.db.orm.em.getConnection().execute(query, params);
+    await sql(`insert into cloud_connections (id, name, cloud_type, cloud_user, cloud_pass_sealed, cloud_addr) values ('${NO_SUCH_ID}', 'seeded', 'Openstack', 'admin', 'v1.unused', '127.0.0.1')`);
+    await sql(`insert into tasks (id, name, source_host_id, cloud_id, target_transport_id, interval_minutes, max_snaps_num, start_time) values (gen_random_uuid(), 'move-web', ?, ?, ?, 60, 3, now())`, [hostId, NO_SUCH_ID, transId]);
+    expect((await call({ Action: 'ListHosts', TaskFree: true })).body.Data.AgentHosts).toEqual([]);
+    expect((await call({ Action: 'ListHosts' })).body.Data.AgentHosts).toHaveLength(1);
+    const inTask = await call({ Action: 'DeletePackerHost', Id: hostId });
+    expect(inTask.status).toBe(409);
+    expect(inTask.body).toEqual({ Code: false, Msg: 'Source host "web-renamed" is used by task "move-web"; delete the task first.', Data: null });
+    expect(await hostCount()).toBe(1);
+    await sql(`delete from tasks`);
+    await sql(`delete from cloud_connections`);
+
     const deleted = await call({ Action: 'DeletePackerHost', Id: hostId });
     expect(deleted.body).toEqual({ Code: true, Msg: 'Delete Packer Host Success.', Data: null });
     expect(await hostCount()).toBe(0);
