@@ -2,7 +2,7 @@ import { LoginAttempt, ServerKey, Session, User } from './auth.js';
 import { CloudConnection } from './clouds.js';
 import { HostNetInterface, HostVolume, SourceHost } from './hosts.js';
 import { License, LicenseLedgerEntry } from './license.js';
-import { Task, TaskEvent, TaskNetInterface, TaskSnapshot, TaskVolume } from './tasks.js';
+import { Task, TaskEvent, TaskNetInterface, TaskProgressSample, TaskSnapshot, TaskVolume } from './tasks.js';
 import { TransportEventReceipt, TransportServer } from './transports.js';
 import { VsphereCluster, VsphereDatacenter, VsphereFolder, VsphereHost, VspherePlatform } from './vsphere.js';
 
@@ -21,5 +21,5 @@ export const allEntities = [
   CloudConnection, TransportServer, TransportEventReceipt,
   SourceHost, HostVolume, HostNetInterface,
   VspherePlatform, VsphereDatacenter, VsphereCluster, VsphereHost, VsphereFolder,
-  Task, TaskVolume, TaskNetInterface, TaskSnapshot, TaskEvent,
+  Task, TaskVolume, TaskNetInterface, TaskSnapshot, TaskEvent, TaskProgressSample,
 ];

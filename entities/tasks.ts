@@ -130,6 +130,48 @@ export class Task extends BaseEntity {
   @Property({ type: 'bigint', nullable: true })
   predictDoneSeconds?: string;
 
+  // -- the engine's schedule (src/engine): which step runs next and when; null when it waits for the user
+
+  /** the next step of the flow (src/engine/steps.ts), or null when the task waits for the user or is done */
+  @Property({ type: 'string', length: 32, nullable: true })
+  step?: string;
+
+  /** when `step` is due */
+  @Index()
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  dueAt?: Date;
+
+  /** while in error (1003): the step that failed and the state the task was in, for ContinueTask */
+  @Property({ type: 'string', length: 32, nullable: true })
+  failedStep?: string;
+
+  @Property({ type: 'smallint', nullable: true })
+  failedState?: ActionState;
+
+  /** consecutive failures of the current step that were retried automatically */
+  @Property({ type: 'integer', default: 0 })
+  attempts: Opt<number> = 0;
+
+  /** the transport's cycle running or last run, `<task id>.<SnapTimes>` */
+  @Property({ type: 'string', length: 80, nullable: true })
+  cycleId?: string;
+
+  @Property({ type: 'string', length: 80, nullable: true })
+  conversionId?: string;
+
+  // -- progress of the current copy, from the transport's measured bytes
+
+  /** per disk: `{ disk, sizeBytes, scannedBytes, wireBytes, writtenBytes }` */
+  @Property({ type: 'json', nullable: true })
+  progressDisks?: DiskProgress[];
+
+  /** bytes read and compared by every copy so far (finished ones and the current one): throughput samples use it */
+  @Property({ type: 'bigint', default: 0 })
+  movedBytes: Opt<string> = '0';
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  progressAt?: Date;
+
   /** last per-task event sequence number handed out */
   @Property({ type: 'bigint', default: 0 })
   eventSeq: Opt<string> = '0';
@@ -142,6 +184,32 @@ export class Task extends BaseEntity {
 
   @OneToMany(() => TaskNetInterface, (n) => n.task, { orphanRemoval: true })
   netInterfaces = new Collection<TaskNetInterface>(this);
+}
+
+/** One disk of the current copy, as the transport last reported it. */
+export interface DiskProgress {
+  disk: string;
+  sizeBytes: number;
+  scannedBytes: number;
+  wireBytes: number;
+  writtenBytes: number;
+}
+
+/** Samples of a task's `movedBytes`, kept 30 minutes, for throughput over the last 2 and 30 minutes. */
+@Entity({ tableName: 'task_progress_samples' })
+@Index({ properties: ['task', 'at'] })
+export class TaskProgressSample {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Task, { ref: true, deleteRule: 'cascade' })
+  task!: Ref<Task>;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz' })
+  at!: Date;
+
+  @Property({ type: 'bigint' })
+  movedBytes!: string;
 }
 
 @Entity({ tableName: 'task_volumes' })
@@ -171,6 +239,18 @@ export class TaskVolume extends BaseEntity {
 
   @Property({ type: 'string', length: 255, nullable: true })
   storageId?: string;
+
+  /** the source's boot disk: its cloud volume is made bootable and boots the migrated server */
+  @Property({ type: 'boolean', default: false })
+  boot: Opt<boolean> = false;
+
+  /** source disk size in bytes, as the agent reported it */
+  @Property({ type: 'bigint', default: 0 })
+  sizeBytes: Opt<string> = '0';
+
+  /** order of the disk on the source (the boot disk first when the server boots) */
+  @Property({ type: 'integer', default: 0 })
+  position: Opt<number> = 0;
 
   /** the device the volume is attached as on the target transport */
   @Property({ type: 'string', length: 1024, nullable: true })

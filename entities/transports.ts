@@ -47,6 +47,10 @@ export class TransportServer extends BaseEntity {
   @Property({ type: 'string', length: 32, nullable: true })
   protocolVersion?: string;
 
+  /** the transport's own server in its cloud, as it reports it: task volumes are attached to it */
+  @Property({ type: 'string', length: 255, nullable: true })
+  cloudServerId?: string;
+
   /** the transport's own id, from its pairing answer; its events carry it */
   @Property({ type: 'string', length: 64, nullable: true, unique: true })
   transportId?: string;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseDuration } from './util/duration.js';
 import { passwordPolicyViolation } from './services/auth/password-policy.js';
+import type { EngineTimings } from './engine/step-context.js';
 
 export interface LoginThrottlePolicy {
   /** failures allowed before any wait is imposed */
@@ -33,6 +34,8 @@ export interface FerryConfig {
   callbackUrl?: string;
   /** seconds between checks that agent hosts answer (FERRY_HOST_CHECK_SECONDS, default 20) */
   hostCheckSeconds: number;
+  /** the task engine's pacing (src/engine/step-context.ts); tests shorten it */
+  engineTimings?: Partial<EngineTimings>;
 }
 
 /** The path of Ferry's endpoint for transport events (docs/transport-protocol.md, "Events"). */

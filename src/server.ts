@@ -1,4 +1,6 @@
 import { startHostCheck } from './services/hosts/host-check.js';
+import { TaskEngine } from './engine/task-engine.js';
+import { DEFAULT_TIMINGS } from './engine/step-context.js';
 import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -63,6 +65,9 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
     }, 3_600_000).unref();
     cleanups.push(async () => clearInterval(sweeper));
     cleanups.push(startHostCheck(db.orm, services.hosts, config.hostCheckSeconds, log));
+    const engine = new TaskEngine({ orm: db.orm, clouds: services.clouds, transports: services.transports, hub, timings: { ...DEFAULT_TIMINGS, ...config.engineTimings }, log });
+    engine.start();
+    cleanups.push(() => engine.stop());
 
     const pubSub = createFerryPubSub();
     hub.on(LICENSE_CHANNEL, (id) => pubSub.publish(Topic.LicenseChanged, id));

@@ -101,6 +101,11 @@ describe('the CloudUltra 4 driver, against the CloudUltra simulator', () => {
     expect(volume).toMatchObject({ name: 'ferry-1-disk0', sizeGiB: 3, status: 'creating', volumeTypeId: performance.id, bootable: true });
     await until(async () => (await d.getVolume(volume.id)).status === 'available');
     expect(await d.volumeNameTaken('ferry-1-disk0')).toBe(true);
+    expect(await d.findVolume('ferry-1-disk0')).toMatchObject({ id: volume.id, name: 'ferry-1-disk0', bootable: true });
+    expect(await d.findVolume('ferry-1-disk9')).toBeNull();
+    expect(await d.findVolume('ferry-1-disk')).toBeNull(); // a prefix: the match is exact
+    expect(await d.findVolume('1-disk0')).toBeNull();
+    expect(await driver({ zoneId: zoneB }).findVolume('ferry-1-disk0')).toBeNull(); // another zone
     expect(await driver({ zoneId: zoneB }).volumeNameTaken('ferry-1-disk0')).toBe(false); // another zone
     expect((await d.quota()).volumeGiB.used).toBe(40 + 3);
     expect((await d.storages()).find((s) => s.type === 'FCSAN')!.freeGiB).toBe(51_200 - 3);
@@ -114,6 +119,11 @@ describe('the CloudUltra 4 driver, against the CloudUltra simulator', () => {
 
     const snapshot = await d.createSnapshot(volume.id, 'ferry-1-disk0-snap1');
     await until(async () => (await d.getSnapshot(snapshot.id)).status === 'available');
+    expect(await d.findSnapshot('ferry-1-disk0-snap1')).toMatchObject({ id: snapshot.id, volumeId: volume.id, status: 'available' });
+    expect(await d.findSnapshot('ferry-1-disk0-snap9')).toBeNull();
+    expect(await d.findSnapshot('ferry-1-disk0-snap')).toBeNull(); // a prefix: the match is exact
+    expect(await d.findSnapshot('ferry-1-disk0')).toBeNull(); // the volume's name, a prefix of the snapshot's
+    expect(await driver({ zoneId: zoneB }).findSnapshot('ferry-1-disk0-snap1')).toBeNull(); // another zone
     expect(await d.getSnapshot(snapshot.id)).toMatchObject({ volumeId: volume.id, sizeGiB: 3, name: 'ferry-1-disk0-snap1' });
 
     const attached = await refusal(d.deleteVolume(volume.id));

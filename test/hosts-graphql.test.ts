@@ -50,8 +50,8 @@ describe('agent hosts through GraphQL, with a real transport and agents', () => 
       spawnFerry('transport', ['--state', file('transport')]),
       ...Array.from({ length: AGENTS }, (_, i) => spawnFerry('agent', ['--disk', file('boot.img'), '--disk', file('data.img'), '--state', file(`agent-${i}`)])),
     ]);
-    // no periodic agent check: it would add queries to the counted requests
-    t = await startTestFerry({ hostCheckSeconds: 3600 });
+    // no periodic agent check nor task engine tick: they would add queries to the counted requests
+    t = await startTestFerry({ hostCheckSeconds: 3600, engineTimings: { tickMs: 3_600_000 } });
     token = await adminToken(t.url);
     const added = await graphql(t.url, TransportServerAddDocument, { input: { servType: 'ON_PREMISES', name: 'source-side', mgntAddr: transport.addr } }, token);
     expect(added.data?.transportServerAdd.userErrors).toEqual([]);

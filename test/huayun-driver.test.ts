@@ -100,6 +100,10 @@ describe('the Huayun driver, against the Huayun simulator', () => {
     expect(volume).toMatchObject({ name: 'ferry-1-disk0', sizeGiB: 2, status: 'creating', volumeTypeId: 'ssd', bootable: true, attachedTo: [] });
     await until(async () => (await d.getVolume(volume.id)).status === 'available');
     expect(await d.volumeNameTaken('ferry-1-disk0')).toBe(true);
+    expect(await d.findVolume('ferry-1-disk0')).toMatchObject({ id: volume.id, name: 'ferry-1-disk0', bootable: true });
+    expect(await d.findVolume('ferry-1-disk9')).toBeNull();
+    expect(await d.findVolume('ferry-1-disk')).toBeNull(); // a prefix: the match is exact
+    expect(await d.findVolume('1-disk0')).toBeNull();
     expect((await d.quota()).volumeGiB.used).toBe(before.volumeGiB.used + 2);
     expect((await d.storages()).find((s) => s.id === 'st-ssd-01')!.freeGiB).toBe(ssdFree - 2);
 
@@ -117,6 +121,10 @@ describe('the Huayun driver, against the Huayun simulator', () => {
     const snapshot = await d.createSnapshot(volume.id, 'ferry-1-disk0-snap1');
     expect(snapshot).toMatchObject({ name: 'ferry-1-disk0-snap1', volumeId: volume.id, sizeGiB: 2, status: 'creating' });
     await until(async () => (await d.getSnapshot(snapshot.id)).status === 'available');
+    expect(await d.findSnapshot('ferry-1-disk0-snap1')).toMatchObject({ id: snapshot.id, volumeId: volume.id, status: 'available' });
+    expect(await d.findSnapshot('ferry-1-disk0-snap9')).toBeNull();
+    expect(await d.findSnapshot('ferry-1-disk0-snap')).toBeNull(); // a prefix: the match is exact
+    expect(await d.findSnapshot('ferry-1-disk0')).toBeNull(); // the volume's name, a prefix of the snapshot's
     expect((await d.quota()).snapshots.used).toBe(before.snapshots.used + 1);
 
     expect((await refusal(d.deleteVolume(volume.id))).kind).toBe('conflict'); // attached

@@ -72,6 +72,10 @@ describe('the OpenStack driver, against the OpenStack simulator', () => {
     const volume = await d.createVolume({ name: 'ferry-task-disk0', sizeGiB: 2, volumeTypeId: (await d.volumeTypes()).find((t) => t.name === 'ssd')!.id, bootable: true });
     expect(volume).toMatchObject({ name: 'ferry-task-disk0', sizeGiB: 2, status: 'available', bootable: true });
     expect(await d.volumeNameTaken('ferry-task-disk0')).toBe(true);
+    expect(await d.findVolume('ferry-task-disk0')).toMatchObject({ id: volume.id, name: 'ferry-task-disk0', sizeGiB: 2, bootable: true });
+    expect(await d.findVolume('ferry-task-disk9')).toBeNull();
+    expect(await d.findVolume('ferry-task-disk')).toBeNull(); // a prefix: the match is exact
+    expect(await d.findVolume('task-disk0')).toBeNull();
     expect((await d.quota()).volumeGiB.used).toBe(quotaBefore.volumeGiB.used + 2);
 
     const attachment = await d.attachVolume(transport.id, volume.id);
@@ -82,6 +86,10 @@ describe('the OpenStack driver, against the OpenStack simulator', () => {
     const snapshot = await d.createSnapshot(volume.id, 'ferry-task-snap1');
     expect(snapshot).toMatchObject({ volumeId: volume.id, name: 'ferry-task-snap1', sizeGiB: 2 });
     await until(async () => (await d.getSnapshot(snapshot.id)).status === 'available');
+    expect(await d.findSnapshot('ferry-task-snap1')).toMatchObject({ id: snapshot.id, volumeId: volume.id, status: 'available' });
+    expect(await d.findSnapshot('ferry-task-snap9')).toBeNull();
+    expect(await d.findSnapshot('ferry-task-snap')).toBeNull(); // a prefix: the match is exact
+    expect(await d.findSnapshot('ferry-task-disk0')).toBeNull(); // a volume's name, not a snapshot's
     expect((await refusal(d.deleteVolume(volume.id))).kind).toBe('bad-request'); // in use
     await d.deleteSnapshot(snapshot.id);
     await d.detachVolume(transport.id, volume.id);
@@ -90,6 +98,22 @@ describe('the OpenStack driver, against the OpenStack simulator', () => {
     await d.deleteVolume(volume.id);
     await d.deleteVolume(volume.id); // already gone: nothing to do
     await until(async () => !(await d.volumeNameTaken('ferry-task-disk0')));
+    expect(await d.findVolume('ferry-task-disk0')).toBeNull();
+  });
+
+  it('finds a volume by its exact name, and calls two of the same name a conflict', async () => {
+    const d = driver();
+    const [a, b] = [await d.createVolume({ name: 'ferry-twin', sizeGiB: 1 }), await d.createVolume({ name: 'ferry-twin', sizeGiB: 1 })];
+    const twins = await refusal(d.findVolume('ferry-twin'));
+    expect(twins.kind).toBe('conflict');
+    expect(twins.message).toMatch(/^cloud "sim": find volume ferry-twin \(Cinder GET \/volumes\/detail\): 2 volumes are named ferry-twin: /);
+    expect(twins.message).toContain(a.id);
+    expect(twins.message).toContain(b.id);
+    await until(async () => (await d.getVolume(b.id)).status === 'available');
+    await d.deleteVolume(b.id);
+    await until(async () => (await d.findVolume('ferry-twin').catch(() => null))?.id === a.id);
+    await until(async () => (await d.getVolume(a.id)).status === 'available');
+    await d.deleteVolume(a.id);
   });
 
   it('boots a server from volumes with a flavor or with CPUs and memory, and refuses a fixed IP in use', async () => {

@@ -6,7 +6,7 @@ import { waitForStopSignal } from './stop-signal.js';
 
 const STORAGE_TYPES: StorageTypeName[] = ['LOCAL', 'ARSTOR', 'FCSAN', 'IPSAN', 'XSKY'];
 
-/** `ferry transport --listen HOST[:PORT] --state DIR [--max-tasks N] [--storage-type T] [--storage-id ID] [--reset-pairing]` */
+/** `ferry transport --listen HOST[:PORT] --state DIR [--max-tasks N] [--storage-type T] [--storage-id ID] [--cloud-server-id ID] [--reset-pairing]` */
 export async function runTransport(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -16,6 +16,7 @@ export async function runTransport(argv: string[]): Promise<number> {
       'max-tasks': { type: 'string', default: '4' },
       'storage-type': { type: 'string', default: 'LOCAL' },
       'storage-id': { type: 'string', default: `local-${os.hostname()}` },
+      'cloud-server-id': { type: 'string' },
       'reset-pairing': { type: 'boolean', default: false },
     },
   });
@@ -37,6 +38,7 @@ export async function runTransport(argv: string[]): Promise<number> {
     maxTasks,
     storageType,
     storageId: values['storage-id'],
+    cloudServerId: values['cloud-server-id'],
     log: (m) => process.stderr.write(`${m}\n`),
   });
   process.stdout.write(`Ferry transport ${transport.transportId} listening on ${transport.url}; state in ${values.state}\n`);

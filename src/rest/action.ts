@@ -24,6 +24,10 @@ export interface RestAction<I = any, V = any> {
   run: (call: RestCall, input: I) => Promise<Result<V>>;
   /** `Msg` on success */
   success: string;
+  /** `Msg` on success when it depends on the value */
+  message?: (value: V) => string;
+  /** an integer-style action's documented non-zero `Code` for a successful answer (CheckTargetHostInfoExisting: 1 when a name is taken) */
+  successCode?: (value: V) => number;
   /** the documented `Data`; defaults to the service's value */
   data?: (value: V) => unknown;
   /** actions documented with a bare body instead of the envelope */

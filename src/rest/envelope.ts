@@ -34,6 +34,7 @@ export function successEnvelope(style: CodeStyle, msg: string, data: unknown): E
 
 export function sendFailure(res: Response, style: CodeStyle, error: ServiceError, status = httpStatus[error.code]): void {
   if (error.retryAfterSeconds) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-  const body: Envelope = { Code: style === 'bool' ? false : INT_FAILURE, Msg: error.message, Data: null };
+  const code = style === 'bool' ? false : (error.legacyCode ?? INT_FAILURE);
+  const body: Envelope = { Code: code, Msg: error.message, Data: error.repeated ? { ID: '', Repeated: error.repeated } : null };
   res.status(status).json(body);
 }

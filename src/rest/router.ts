@@ -58,7 +58,9 @@ export function restRouter(services: Services, log: Logger, routes: RestRoutes):
       res.json(def.bare(result.value));
       return;
     }
-    res.json(successEnvelope(def.code, def.success, def.data ? def.data(result.value) : result.value));
+    const envelope = successEnvelope(def.code, def.message ? def.message(result.value) : def.success, def.data ? def.data(result.value) : result.value);
+    if (def.successCode && def.code === 'int') envelope.Code = def.successCode(result.value);
+    res.json(envelope);
   }
 
   for (const [url, actions] of Object.entries(routes)) {

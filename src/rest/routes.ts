@@ -1,6 +1,7 @@
 import type { RestRoutes } from './action.js';
 import { cloudRoutes } from './actions/clouds.js';
 import { hostRoutes } from './actions/hosts.js';
+import { taskRoutes } from './actions/tasks.js';
 import { pendingRoutes } from './actions/pending.js';
 import { sessionRoutes } from './actions/session.js';
 import { settingsRoutes } from './actions/settings.js';
@@ -15,4 +16,4 @@ function merge(...tables: RestRoutes[]): RestRoutes {
   return routes;
 }
 
-export const restRoutes: RestRoutes = merge(pendingRoutes, sessionRoutes, settingsRoutes, cloudRoutes, transportRoutes, hostRoutes);
+export const restRoutes: RestRoutes = merge(pendingRoutes, sessionRoutes, settingsRoutes, cloudRoutes, transportRoutes, hostRoutes, taskRoutes);

@@ -22,6 +22,10 @@ export interface ServiceError {
   field?: string;
   /** seconds before a retry can succeed (THROTTLED) */
   retryAfterSeconds?: number;
+  /** the legacy API's own number for this refusal (1: server name taken, 2: volume name taken) */
+  legacyCode?: number;
+  /** the names already taken in the cloud */
+  repeated?: string[];
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ServiceError };

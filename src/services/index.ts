@@ -4,6 +4,7 @@ import { LicenseService } from './license/license-service.js';
 import { CloudService } from './clouds/cloud-service.js';
 import { TransportService } from './transports/transport-service.js';
 import { HostService } from './hosts/host-service.js';
+import { TaskService } from './tasks/task-service.js';
 
 /** The domain services: the one place where business rules live. REST and GraphQL both call these. */
 export interface Services {
@@ -12,16 +13,19 @@ export interface Services {
   clouds: CloudService;
   transports: TransportService;
   hosts: HostService;
+  tasks: TaskService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
   const transports = new TransportService(deps);
+  const clouds = new CloudService(deps);
   return {
     auth: new AuthService(deps),
     license: new LicenseService(deps),
-    clouds: new CloudService(deps),
+    clouds,
     transports,
     hosts: new HostService(deps, transports),
+    tasks: new TaskService(deps, clouds, transports),
   };
 }
 

@@ -166,6 +166,8 @@ export interface TransportInfo {
   storageId: string;
   storageType: StorageTypeName;
   paired: boolean;
+  /** its own server in the cloud it runs in (`--cloud-server-id`), where task volumes are attached; absent on premises */
+  cloudServerId?: string;
 }
 
 /** `POST /v1/pair`: the first controller to ask gets the secret; others are refused until a local reset. */

@@ -189,12 +189,16 @@ export interface CloudDriver {
 
   createVolume(input: CreateVolumeInput): Promise<Volume>;
   getVolume(id: string): Promise<Volume>;
+  /** The volume with exactly this name, or null; several with that name is a conflict CloudError. */
+  findVolume(name: string): Promise<Volume | null>;
   deleteVolume(id: string): Promise<void>;
   attachVolume(serverId: string, volumeId: string): Promise<Attachment>;
   detachVolume(serverId: string, volumeId: string): Promise<void>;
 
   createSnapshot(volumeId: string, name: string): Promise<Snapshot>;
   getSnapshot(id: string): Promise<Snapshot>;
+  /** The snapshot with exactly this name, or null; several with that name is a conflict CloudError. */
+  findSnapshot(name: string): Promise<Snapshot | null>;
   deleteSnapshot(id: string): Promise<void>;
 
   createServer(input: CreateServerInput): Promise<Server>;

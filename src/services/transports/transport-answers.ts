@@ -44,4 +44,5 @@ export const infoColumns = (info: TransportInfo) => ({
   storageId: info.storageId,
   storageType: info.storageType as StorageType,
   protocolVersion: String(info.protocol),
+  cloudServerId: info.cloudServerId,
 });

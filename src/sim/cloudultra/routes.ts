@@ -64,8 +64,8 @@ export function cloudUltraRoutes(state: CloudState, world: CloudUltraWorld, acce
     }),
 
     get(p('/snapshots'), ({ query }) => {
-      const volumeId = query.get('VolumeId');
-      const snapshots = state.inScope(state.snapshots, scope(query)).filter((s) => volumeId === undefined || s.volumeId === volumeId);
+      const [volumeId, name] = [query.get('VolumeId'), query.get('Name')];
+      const snapshots = state.inScope(state.snapshots, scope(query)).filter((s) => (volumeId === undefined || s.volumeId === volumeId) && (name === undefined || s.name === name));
       return page(query, 'Snapshots', snapshots.map(v.snapshotView));
     }),
     post(p('/snapshots'), ({ query, body }) => {

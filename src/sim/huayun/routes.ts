@@ -57,8 +57,8 @@ export function huayunRoutes(state: CloudState, world: HuayunWorld, accessKey: s
     }),
 
     get('/v1/snapshots', ({ query }) => {
-      const volumeId = query.get('VolumeId');
-      const snapshots = state.inScope(state.snapshots, scopeOf(query)).filter((s) => volumeId === undefined || s.volumeId === volumeId);
+      const [volumeId, name] = [query.get('VolumeId'), query.get('Name')];
+      const snapshots = state.inScope(state.snapshots, scopeOf(query)).filter((s) => (volumeId === undefined || s.volumeId === volumeId) && (name === undefined || s.name === name));
       return page(query, 'Snapshots', snapshots.map(v.snapshotView));
     }),
     post('/v1/snapshots', ({ query, body }) => {

@@ -23,6 +23,8 @@ export interface TransportOptions {
   maxTasks: number;
   storageType: StorageTypeName;
   storageId: string;
+  /** its server id in the cloud it runs in, when it runs in one */
+  cloudServerId?: string;
   log?: (msg: string) => void;
   /** retry pacing of the event outbox (tests shorten it) */
   retryMs?: { min: number; max: number };
@@ -73,6 +75,7 @@ export async function startTransport(opts: TransportOptions): Promise<RunningTra
     storageId: opts.storageId,
     storageType: opts.storageType,
     paired: pairing.paired,
+    ...(opts.cloudServerId ? { cloudServerId: opts.cloudServerId } : {}),
   });
 
   async function startConversion(request: z.infer<typeof conversionRequestSchema>): Promise<ConversionStatus> {

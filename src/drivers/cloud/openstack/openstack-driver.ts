@@ -133,6 +133,13 @@ export class OpenStackDriver implements CloudDriver {
     return m.toVolume(body.volume);
   }
 
+  async findVolume(name: string): Promise<Volume | null> {
+    const what = `find volume ${name}`;
+    const body = await this.api.request<{ volumes: m.CinderVolume[] }>(what, 'volume', 'GET', `/volumes/detail?name=${encodeURIComponent(name)}`);
+    const found = this.onlyOne(`${what} (Cinder GET /volumes/detail)`, 'volumes', name, body.volumes);
+    return found ? m.toVolume(found) : null;
+  }
+
   /** Deleting a volume that is gone, or already being deleted, succeeds: a retried step must not fail. */
   async deleteVolume(id: string): Promise<void> {
     try {
@@ -163,6 +170,13 @@ export class OpenStackDriver implements CloudDriver {
     return m.toSnapshot(body.snapshot);
   }
 
+  async findSnapshot(name: string): Promise<Snapshot | null> {
+    const what = `find snapshot ${name}`;
+    const body = await this.api.request<{ snapshots: m.CinderSnapshot[] }>(what, 'volume', 'GET', `/snapshots/detail?name=${encodeURIComponent(name)}`);
+    const found = this.onlyOne(`${what} (Cinder GET /snapshots/detail)`, 'snapshots', name, body.snapshots);
+    return found ? m.toSnapshot(found) : null;
+  }
+
   async deleteSnapshot(id: string): Promise<void> {
     try {
       await this.api.requestUnlessGone(`delete snapshot ${id}`, 'volume', 'DELETE', `/snapshots/${encodeURIComponent(id)}`);
@@ -170,6 +184,14 @@ export class OpenStackDriver implements CloudDriver {
       if (err instanceof CloudError && err.kind === 'bad-request' && (await this.getSnapshot(id).then((v) => v.status, () => 'gone')) === 'deleting') return;
       throw err;
     }
+  }
+
+  /** The one item named exactly `name` (Cinder's filter is not trusted to be exact), null when none; several are a conflict. */
+  private onlyOne<T extends { id: string; name: string | null }>(call: string, what: string, name: string, items: T[] | undefined): T | null {
+    if (!Array.isArray(items)) throw new CloudError('bad-response', this.cloud, call, `unexpected answer: no list of ${what}`);
+    const named = items.filter((i) => i.name === name);
+    if (named.length > 1) throw new CloudError('conflict', this.cloud, call, `${named.length} ${what} are named ${name}: ${named.map((i) => i.id).join(', ')}`);
+    return named[0] ?? null;
   }
 
   async createServer(input: CreateServerInput): Promise<Server> {

@@ -106,6 +106,12 @@ export abstract class SignedApiDriver<I extends CreateServerInput = CreateServer
     return m.toVolume(await this.one(`get volume ${id}`, 'GET', `/volumes/${enc(id)}`, 'Volume', m.volume));
   }
 
+  async findVolume(name: string): Promise<Volume | null> {
+    const call = `find volume ${name}`;
+    const found = onlyOne(this.cloud, call, 'volumes', name, (v) => v.VolumeId, await this.list(call, '/volumes', 'Volumes', m.volume, { Name: name }));
+    return found ? m.toVolume(found) : null;
+  }
+
   async deleteVolume(id: string): Promise<void> {
     await this.unlessGone(`delete volume ${id}`, `/volumes/${enc(id)}`);
   }
@@ -126,6 +132,12 @@ export abstract class SignedApiDriver<I extends CreateServerInput = CreateServer
 
   async getSnapshot(id: string): Promise<Snapshot> {
     return m.toSnapshot(await this.one(`get snapshot ${id}`, 'GET', `/snapshots/${enc(id)}`, 'Snapshot', m.snapshot));
+  }
+
+  async findSnapshot(name: string): Promise<Snapshot | null> {
+    const call = `find snapshot ${name}`;
+    const found = onlyOne(this.cloud, call, 'snapshots', name, (s) => s.SnapshotId, await this.list(call, '/snapshots', 'Snapshots', m.snapshot, { Name: name }));
+    return found ? m.toSnapshot(found) : null;
   }
 
   async deleteSnapshot(id: string): Promise<void> {
@@ -160,3 +172,10 @@ export abstract class SignedApiDriver<I extends CreateServerInput = CreateServer
 }
 
 export const enc = encodeURIComponent;
+
+/** The one item named exactly `name` (the `Name` filter is compared again), null when none; several are a conflict CloudError. */
+function onlyOne<T extends { Name: string }>(cloud: string, call: string, what: string, name: string, idOf: (item: T) => string, items: T[]): T | null {
+  const named = items.filter((i) => i.Name === name);
+  if (named.length > 1) throw new CloudError('conflict', cloud, call, `${named.length} ${what} are named ${name}: ${named.map(idOf).join(', ')}`);
+  return named[0] ?? null;
+}

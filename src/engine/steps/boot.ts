@@ -1,0 +1,52 @@
+import { volumeDetached } from '../cloud-waits.js';
+import { serverSettled } from '../cloud-waits.js';
+import { appendEvent } from '../event-log.js';
+import { cloudVolumeName, serverName } from '../names.js';
+import { inCloud, StepFailure, type StepContext, type StepOutcome } from '../step-context.js';
+import { changeState } from '../task-changes.js';
+
+/**
+ * CreateInstance: the volumes leave the transport's server, then the migrated server boots from
+ * them (the boot disk first) with the task's flavor or CPU/memory, network, subnet, security group.
+ */
+export async function bootServer(ctx: StepContext): Promise<StepOutcome> {
+  const { em, task, timings } = ctx;
+  const cloud = await ctx.cloud();
+  const volumes = task.volumes.getItems().sort((a, b) => Number(b.boot) - Number(a.boot) || a.position - b.position);
+  for (const v of volumes) {
+    if (!v.cloudVolumeId) throw new StepFailure(`disk ${v.volumeName} has no cloud volume`, false);
+    const volume = await inCloud(() => cloud.getVolume(v.cloudVolumeId!));
+    for (const server of volume.attachedTo) await inCloud(() => cloud.detachVolume(server, volume.id));
+    if (volume.attachedTo.length) await volumeDetached(cloud, volume.id, cloudVolumeName(task, v), timings);
+    v.device = undefined;
+  }
+  if (!task.targetServerId) {
+    if (!task.networkId) throw new StepFailure('no NetworkId is set for the migrated server', false);
+    const server = await inCloud(() =>
+      cloud.createServer({
+        name: serverName(task),
+        flavorId: task.flavorId || undefined,
+        vcpus: task.flavorId ? undefined : task.cpu,
+        ramMiB: task.flavorId || task.memory === undefined ? undefined : task.memory * 1024,
+        volumeIds: volumes.map((v) => v.cloudVolumeId!),
+        networkId: task.networkId!,
+        subnetId: task.subnetId || undefined,
+        securityGroupId: task.securityGroupId || undefined,
+      }),
+    );
+    task.targetServerId = server.id;
+    await appendEvent(em, task, 'instance.created', `server ${server.name} (${server.id}) is being created`, { serverId: server.id });
+  }
+  return { next: 'await-server', inMs: timings.pollMs };
+}
+
+/** Waits for the migrated server: ACTIVE makes the task succeed and complete; ERROR fails it. */
+export async function awaitServer(ctx: StepContext): Promise<StepOutcome> {
+  const { em, task } = ctx;
+  const cloud = await ctx.cloud();
+  const server = await serverSettled(cloud, task.targetServerId!);
+  if (!server) return { next: 'await-server', inMs: ctx.timings.pollMs };
+  await changeState(em, task, 'instance-active', `server ${server.name} is ACTIVE`);
+  await changeState(em, task, 'finished');
+  return { next: null };
+}

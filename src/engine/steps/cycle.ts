@@ -1,0 +1,64 @@
+import { ActionState, LastSync } from '../../../entities/index.js';
+import type { CycleStatus, DiskResult } from '../../transport/protocol.js';
+import { appendEvent } from '../event-log.js';
+import { cycleIdFor } from '../names.js';
+import { completeProgress, resetProgress } from '../progress.js';
+import { inTransport, StepFailure, StepWait, type StepContext, type StepOutcome } from '../step-context.js';
+import { changeState } from '../task-changes.js';
+
+/**
+ * Starts the next copy on the target transport: the first is full, later ones incremental; after
+ * CompleteTask it is the final sync. A copy that failed runs again under a new id, keeping its number.
+ * At most MaxSupportedTasks copies run on one transport; the others wait their turn.
+ */
+export async function startCycle(ctx: StepContext): Promise<StepOutcome> {
+  const { em, task } = ctx;
+  const transport = task.targetTransport.getEntity();
+  await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`ferry-transport-slots:${transport.id}`]);
+  const [{ running }] = await em.execute<{ running: string }[]>(`select count(*) as running from tasks where target_transport_id = ? and step = 'await-cycle' and id <> ?`, [transport.id, task.id]);
+  if (Number(running) >= Math.max(transport.maxSupportedTasks, 1)) throw new StepWait(2_000);
+
+  const retry = task.actionState === ActionState.WaitSnapshot && task.snapTimes > 0;
+  if (task.actionState === ActionState.Snapshotted) await changeState(em, task, task.lastSync === LastSync.Requested ? 'final-sync-started' : 'next-cycle');
+  const n = retry ? task.snapTimes : task.snapTimes + 1;
+  const cycleId = cycleIdFor(task, n, retry);
+  const kind = n === 1 && !retry ? 'full' : 'incremental';
+  const host = task.sourceHost.getEntity();
+  if (!host.mgntAddr) throw new StepFailure(`source host "${host.name}" has no agent address`, false);
+  const disks = task.volumes.getItems().sort((a, b) => a.position - b.position).map((v) => ({ disk: v.volumeName, targetPath: v.device! }));
+  const client = await ctx.transport();
+  const status = await inTransport(transport.mgntAddr, () =>
+    client.startCycle({ cycleId, taskId: task.id, agentAddr: host.mgntAddr!, kind, disks, compress: task.isCompressed, ...(task.qosLimit ? { qosMBps: task.qosLimit } : {}) }),
+  );
+  if (status.state === 'failed') throw new StepFailure(describeFailure(status), status.error?.retryable ?? false);
+  task.snapTimes = n;
+  task.cycleId = cycleId;
+  resetProgress(task, status);
+  const what = task.lastSync === LastSync.Running ? 'final sync' : `${kind} copy ${n}`;
+  await appendEvent(em, task, 'cycle.started', `${what}${retry ? ' (again)' : ''} started on transport "${transport.name}"`, { cycleId, kind, n });
+  return { next: 'await-cycle', inMs: ctx.timings.reconcileMs };
+}
+
+/** No event came for a while: asks the transport how the copy is doing. */
+export async function reconcileCycle(ctx: StepContext): Promise<StepOutcome> {
+  const { task } = ctx;
+  const transport = task.targetTransport.getEntity();
+  const client = await ctx.transport();
+  const status = await inTransport(transport.mgntAddr, () => client.status());
+  const cycle = status.cycles.find((c) => c.cycleId === task.cycleId);
+  if (!cycle) return { next: 'cycle' }; // the transport lost it (state wiped): run it again
+  if (cycle.state === 'running') return { next: 'await-cycle', inMs: ctx.timings.reconcileMs };
+  return cycleEnded(ctx, cycle);
+}
+
+/** A copy ended (from the transport's event or its status): next comes the snapshot, or the failure. */
+export async function cycleEnded(ctx: Pick<StepContext, 'em' | 'task'>, cycle: Pick<CycleStatus, 'state' | 'error' | 'cycleId'> & { durationMs?: number; disks?: DiskResult[] | CycleStatus['disks'] }): Promise<StepOutcome> {
+  const { em, task } = ctx;
+  if (cycle.state === 'cancelled') throw new StepFailure(`copy ${task.snapTimes} was cancelled on the transport`, false);
+  if (cycle.state === 'failed') throw new StepFailure(describeFailure(cycle), cycle.error?.retryable ?? false);
+  completeProgress(task, cycle.disks);
+  await appendEvent(em, task, 'cycle.finished', `copy ${task.snapTimes} finished${cycle.durationMs !== undefined ? ` in ${(cycle.durationMs / 1000).toFixed(1)} s` : ''}`, { cycleId: cycle.cycleId, n: task.snapTimes });
+  return { next: 'snapshot' };
+}
+
+const describeFailure = (c: Pick<CycleStatus, 'error' | 'cycleId'>) => `copy failed: ${c.error ? `${c.error.message} (${c.error.cause}${c.error.disk ? `, ${c.error.disk}` : ''})` : 'no cause given'}`;
