@@ -7,8 +7,7 @@ import { StepFailure, type EngineTimings, type StepName, type StepOutcome } from
 import { conversionEnded } from './steps/convert.js';
 import { cycleEnded } from './steps/cycle.js';
 import { schedule, settleFailure, STEP_POPULATE, TASK_DUE_CHANNEL } from './task-engine.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from '../util/uuid.js';
 
 /**
  * A transport's event about a task, in the transaction recording its receipt: progress updates

@@ -7,6 +7,7 @@ import { fail, ok, type Result } from '../errors.js';
 import { keysetPage, type Page, type PageRequest } from '../paging.js';
 import { fromCloud } from './cloud-errors.js';
 import { checkName, toDriverSettings, type CloudConnectionInput } from './cloud-input.js';
+import { UUID } from '../../util/uuid.js';
 
 /** What is shown of a stored connection: everything but the secret. */
 export interface CloudView {
@@ -33,7 +34,6 @@ export interface CloudView {
 export const MASKED_SECRET = '******';
 
 const sealContext = (id: string) => `cloud:${id}`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DRIVER_TIMEOUT_MS = 15_000;
 
 /** Connections whose name contains `text`, case-insensitively (LIKE wildcards taken literally). */

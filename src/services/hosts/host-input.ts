@@ -8,7 +8,7 @@ export interface AgentHostInput {
   mgntAddr: string;
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export { UUID } from '../../util/uuid.js';
 
 /** 1–32 characters once trimmed (the document's limit). */
 export function checkHostName(name: string): Result<string> {

@@ -4,6 +4,7 @@ import {
   SignJWT, decodeProtectedHeader, errors, exportPKCS8, exportSPKI, generateKeyPair,
   importJWK, importPKCS8, importSPKI, jwtVerify, type CryptoKey,
 } from 'jose';
+import { UUID } from '../../util/uuid.js';
 
 const ALGORITHM = 'EdDSA';
 
@@ -13,8 +14,6 @@ export interface LicenseClaims {
   expiresAt: Date;
   issuedAt: Date;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Reads the vendor's Ed25519 public key: a PEM or JWK given inline, or a path to a file holding one. */
 export async function loadLicensePublicKey(setting: string): Promise<CryptoKey> {

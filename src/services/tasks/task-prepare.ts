@@ -2,9 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ActionState, CloudConnection, HostVolume, SourceHost, Task, TransportServer, TransportServType, VolumeUseType } from '../../../entities/index.js';
 import { fail, ok, type Result } from '../errors.js';
 import { checkInstanceSpec, checkInterval, checkMaxSnaps, checkPriority, checkQos, checkStartTime, checkTaskName, type NewTaskInput } from './task-input.js';
+import { UUID } from '../../util/uuid.js';
 
 const GiB = 1024 ** 3;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A new task's columns and volumes, checked against what Ferry stores (the cloud is checked apart). */
 export interface PreparedTask {

@@ -14,8 +14,8 @@ import type { TransportService } from '../transports/transport-service.js';
 import { checkNamesFree, resolveCloudRefs } from './task-cloud-checks.js';
 import { checkInstanceSpec, checkInterval, checkMaxSnaps, checkPriority, checkStartTime, checkTaskName, type InstanceSpec, type NewTaskInput, type TaskUpdateInput } from './task-input.js';
 import { prepareTask } from './task-prepare.js';
+import { UUID } from '../../util/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** IntervalMinutes, StartTime, MaxSnapsNum and volume types may change until this long before StartTime. */
 export const SCHEDULE_FREEZE_MS = 60_000;
 /** from these states on, the instance fields are fixed (recovery has begun) */

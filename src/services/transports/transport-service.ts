@@ -13,6 +13,7 @@ import { checkInfo, checkPairing, infoColumns } from './transport-answers.js';
 import { fromTransport, RESET_HINT } from './transport-errors.js';
 import { checkAddress, checkName, checkServType, type TransportServerInput } from './transport-input.js';
 import { usersOf } from './transport-users.js';
+import { UUID } from '../../util/uuid.js';
 
 /** What is shown of a transport server: everything but its pairing secret. */
 export interface TransportView {
@@ -44,7 +45,6 @@ export interface TransportFilter {
 }
 
 const sealContext = (id: string) => `transport:${id}`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** how long a list waits for a transport's live load before showing the stored one */
 const LIVE_TIMEOUT_MS = 2_000;
 const contains = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
