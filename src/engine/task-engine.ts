@@ -101,12 +101,14 @@ export class TaskEngine {
     let claimedResolve!: (claimed: boolean) => void;
     const claimed = new Promise<boolean>((resolve) => (claimedResolve = resolve));
     this.running++;
+    let ran = false;
     const done = this.deps.orm.em
       .fork()
       .transactional(async (em) => {
         const rows = await em.execute<{ id: string }[]>(CLAIM_SQL);
-        claimedResolve(rows.length > 0);
-        if (rows.length) await this.runStep(em, rows[0].id);
+        ran = rows.length > 0;
+        claimedResolve(ran);
+        if (ran) await this.runStep(em, rows[0].id);
       })
       .catch((err) => {
         claimedResolve(false);
@@ -118,7 +120,8 @@ export class TaskEngine {
           for (const resolve of this.idle) resolve();
           this.idle.clear();
         }
-        if (!this.stopped) setImmediate(() => this.wake());
+        // a step that ran may have made another due (or freed a transport slot): look again
+        if (ran && !this.stopped) setImmediate(() => this.wake());
       });
     void done;
     return claimed;
