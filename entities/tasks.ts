@@ -179,7 +179,8 @@ export class Task extends BaseEntity {
   @Property({ type: 'datetime', columnType: 'timestamptz', onUpdate: () => new Date(), defaultRaw: 'now()' })
   updatedAt: Opt<Date> = new Date();
 
-  @OneToMany(() => TaskVolume, (v) => v.task, { orphanRemoval: true })
+  /** in source order (`position`) */
+  @OneToMany(() => TaskVolume, (v) => v.task, { orphanRemoval: true, orderBy: { position: 'asc' } })
   volumes = new Collection<TaskVolume>(this);
 
   @OneToMany(() => TaskNetInterface, (n) => n.task, { orphanRemoval: true })

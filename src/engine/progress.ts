@@ -17,7 +17,7 @@ const disksOf = (status: Pick<CycleStatus, 'disks'>): DiskProgress[] =>
 /** A copy starts: its size is the disks' size (as the agent reported them until the transport tells), nothing is done yet. */
 export function resetProgress(task: Task, status: Pick<CycleStatus, 'disks'>): void {
   const reported = disksOf(status);
-  task.progressDisks = task.volumes.getItems().sort((a, b) => a.position - b.position).map((v) => ({
+  task.progressDisks = task.volumes.getItems().map((v) => ({
     disk: v.volumeName,
     sizeBytes: reported.find((d) => d.disk === v.volumeName)?.sizeBytes || Number(v.sizeBytes),
     scannedBytes: 0,

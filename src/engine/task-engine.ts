@@ -4,17 +4,11 @@ import type { NotificationHub } from '../db/notifications.js';
 import type { Logger } from '../logger.js';
 import type { CloudService } from '../services/clouds/cloud-service.js';
 import type { TransportService } from '../services/transports/transport-service.js';
-import { appendEvent } from './event-log.js';
+import { schedule, settleFailure, TASK_DUE_CHANNEL, TASK_POPULATE } from './scheduling.js';
 import { contextFor, StepFailure, StepWait, type EngineTimings, type StepName, type StepOutcome } from './step-context.js';
-import { RESTART, STEP_WORDS, STEPS } from './steps/index.js';
-import { StateRefused, changeState } from './task-changes.js';
+import { STEPS } from './steps/index.js';
+import { StateRefused } from './task-changes.js';
 import { handleTransportEvent } from './transport-events.js';
-
-/** Woken when a task's step became due now (by a user's action or a transport's event). */
-export const TASK_DUE_CHANNEL = 'ferry_task_due';
-
-/** Loaded with every task a step runs on. */
-export const STEP_POPULATE = ['volumes', 'sourceHost', 'targetTransport', 'cloud'] as const;
 
 /**
  * The highest-priority due step whose task no other process holds; a copy waits while its
@@ -128,7 +122,7 @@ export class TaskEngine {
   }
 
   private async runStep(em: EntityManager, id: string): Promise<void> {
-    const task = await em.findOneOrFail(Task, id, { populate: [...STEP_POPULATE] });
+    const task = await em.findOneOrFail(Task, id, { populate: [...TASK_POPULATE] });
     const step = task.step as StepName;
     let outcome: StepOutcome;
     try {
@@ -138,7 +132,7 @@ export class TaskEngine {
       // nothing the step changed is kept: start from the row as committed (still locked by us)
       this.deps.log.info({ task: id, step, reason: err.message, waitMs: err instanceof StepWait ? err.ms : undefined }, 'task step did not finish');
       em.clear();
-      const fresh = await em.findOneOrFail(Task, id, { populate: [...STEP_POPULATE] });
+      const fresh = await em.findOneOrFail(Task, id, { populate: [...TASK_POPULATE] });
       await settleFailure(em, fresh, step, err, this.deps.timings);
       return;
     }
@@ -146,36 +140,4 @@ export class TaskEngine {
     schedule(task, outcome);
     this.deps.log.info({ task: task.id, step, next: outcome.next }, 'task step done');
   }
-}
-
-/** Sets the next step and when it is due. */
-export function schedule(task: Task, outcome: StepOutcome): void {
-  task.step = outcome.next ?? undefined;
-  task.dueAt = outcome.next ? new Date(Date.now() + (outcome.inMs ?? 0)) : undefined;
-}
-
-/**
- * A step failed: a transient failure is retried later (a few times, backing off), anything else
- * sets the task in error (1003) with the cause; ContinueTask resumes from the step that failed.
- */
-export async function settleFailure(em: EntityManager, task: Task, step: StepName, err: Error, timings: EngineTimings): Promise<void> {
-  if (err instanceof StepWait) {
-    task.dueAt = new Date(Date.now() + err.ms);
-    return;
-  }
-  const cause = `${STEP_WORDS[step]} failed: ${err.message}`;
-  if (err instanceof StepFailure && err.retryable && task.attempts < timings.maxRetries) {
-    task.attempts += 1;
-    task.step = RESTART[step] ?? step;
-    const delay = timings.retryBaseMs * 2 ** (task.attempts - 1);
-    task.dueAt = new Date(Date.now() + delay);
-    await appendEvent(em, task, 'retry', `${cause}; trying again in ${Math.round(delay / 1000)} s (attempt ${task.attempts + 1} of ${timings.maxRetries + 1})`, { step, attempt: task.attempts });
-    return;
-  }
-  task.failedStep = RESTART[step] ?? step;
-  task.failedState = task.actionState;
-  task.attempts = 0;
-  task.step = undefined;
-  task.dueAt = undefined;
-  await changeState(em, task, 'failed', cause);
 }

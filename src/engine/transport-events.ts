@@ -6,7 +6,7 @@ import { applyProgress, progressView, TASK_PROGRESS_CHANNEL } from './progress.j
 import { StepFailure, type EngineTimings, type StepName, type StepOutcome } from './step-context.js';
 import { conversionEnded } from './steps/convert.js';
 import { cycleEnded } from './steps/cycle.js';
-import { schedule, settleFailure, STEP_POPULATE, TASK_DUE_CHANNEL } from './task-engine.js';
+import { schedule, settleFailure, TASK_POPULATE, wakeEngines } from './scheduling.js';
 import { UUID } from '../util/uuid.js';
 
 /**
@@ -26,7 +26,7 @@ export async function handleTransportEvent(em: EntityManager, event: TransportEv
     return;
   }
   const waiting: StepName = event.type.startsWith('cycle.') ? 'await-cycle' : 'await-conversion';
-  const task = await em.findOne(Task, { id: event.taskId }, { populate: [...STEP_POPULATE], lockMode: LockMode.PESSIMISTIC_WRITE });
+  const task = await em.findOne(Task, { id: event.taskId }, { populate: [...TASK_POPULATE], lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!task || task.step !== waiting) return;
   let outcome: StepOutcome;
   try {
@@ -51,9 +51,9 @@ export async function handleTransportEvent(em: EntityManager, event: TransportEv
   } catch (err) {
     if (!(err instanceof StepFailure)) throw err;
     await settleFailure(em, task, waiting, err, deps.timings);
-    await em.execute('select pg_notify(?, ?)', [TASK_DUE_CHANNEL, task.id]);
+    await wakeEngines(em, task);
     return;
   }
   schedule(task, outcome);
-  await em.execute('select pg_notify(?, ?)', [TASK_DUE_CHANNEL, task.id]);
+  await wakeEngines(em, task);
 }

@@ -12,7 +12,8 @@ import { changeState } from '../task-changes.js';
 export async function bootServer(ctx: StepContext): Promise<StepOutcome> {
   const { em, task, timings } = ctx;
   const cloud = await ctx.cloud();
-  const volumes = task.volumes.getItems().sort((a, b) => Number(b.boot) - Number(a.boot) || a.position - b.position);
+  // the boot disk first: the server boots from its first volume
+  const volumes = [...task.volumes.getItems()].sort((a, b) => Number(b.boot) - Number(a.boot));
   for (const v of volumes) {
     if (!v.cloudVolumeId) throw new StepFailure(`disk ${v.volumeName} has no cloud volume`, false);
     const volume = await inCloud(() => cloud.getVolume(v.cloudVolumeId!));

@@ -11,7 +11,7 @@ export async function startConversion(ctx: StepContext): Promise<StepOutcome> {
   if (task.actionState === ActionState.Snapshotted) await changeState(em, task, 'v2v-started');
   const transport = task.targetTransport.getEntity();
   const conversionId = conversionIdFor(task);
-  const targets = task.volumes.getItems().sort((a, b) => a.position - b.position).map((v) => ({ targetPath: v.device!, boot: v.boot }));
+  const targets = task.volumes.getItems().map((v) => ({ targetPath: v.device!, boot: v.boot }));
   const client = await ctx.transport();
   const status = await inTransport(transport.mgntAddr, () => client.startConversion({ conversionId, taskId: task.id, targets }));
   task.conversionId = conversionId;

@@ -25,7 +25,7 @@ export async function startCycle(ctx: StepContext): Promise<StepOutcome> {
   const kind = n === 1 && !retry ? 'full' : 'incremental';
   const host = task.sourceHost.getEntity();
   if (!host.mgntAddr) throw new StepFailure(`source host "${host.name}" has no agent address`, false);
-  const disks = task.volumes.getItems().sort((a, b) => a.position - b.position).map((v) => ({ disk: v.volumeName, targetPath: v.device! }));
+  const disks = task.volumes.getItems().map((v) => ({ disk: v.volumeName, targetPath: v.device! }));
   const client = await ctx.transport();
   const status = await inTransport(transport.mgntAddr, () =>
     client.startCycle({ cycleId, taskId: task.id, agentAddr: host.mgntAddr!, kind, disks, compress: task.isCompressed, ...(task.qosLimit ? { qosMBps: task.qosLimit } : {}) }),

@@ -13,7 +13,7 @@ export async function provision(ctx: StepContext): Promise<StepOutcome> {
   const serverId = task.targetTransport.getEntity().cloudServerId;
   if (!serverId) throw new StepFailure(`transport server "${task.targetTransport.getEntity().name}" does not report its server in the cloud (start it with --cloud-server-id), so volumes cannot be attached to it`, false);
   const cloud = await ctx.cloud();
-  for (const v of task.volumes.getItems().sort((a, b) => a.position - b.position)) {
+  for (const v of task.volumes.getItems()) {
     const name = cloudVolumeName(task, v);
     if (!v.cloudVolumeId) {
       const existing = await inCloud(() => cloud.findVolume(name));

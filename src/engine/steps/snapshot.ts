@@ -16,7 +16,7 @@ export async function takeSnapshot(ctx: StepContext): Promise<StepOutcome> {
   let record = await em.findOne(TaskSnapshot, { task, cycle: n });
   if (!record) {
     const ids: Record<string, string> = {};
-    for (const v of task.volumes.getItems().sort((a, b) => a.position - b.position)) {
+    for (const v of task.volumes.getItems()) {
       const name = snapshotName(task, n, v);
       const snapshot = (await inCloud(() => cloud.findSnapshot(name))) ?? (await inCloud(() => cloud.createSnapshot(v.cloudVolumeId!, name)));
       await snapshotReady(cloud, snapshot.id, name, ctx.timings);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Task, TaskEvent, TaskSnapshot } from '../../../entities/index.js';
+import { serverName } from '../../engine/names.js';
 import { percentOf } from '../../engine/progress.js';
 import type { InstanceSpec, NewTaskInput, TaskUpdateInput } from '../../services/tasks/task-input.js';
 import type { TaskDeletion } from '../../services/tasks/task-service.js';
@@ -43,9 +44,9 @@ const instanceOf = (b: InstanceBody): InstanceSpec => ({
   routeId: b.RouteId || undefined,
   securityGroupId: b.SecurityGroupId || undefined,
   aggregateId: b.AggregateId || undefined,
-  cpu: b.CPU || undefined,
-  sockets: b.Sockets || undefined,
-  memory: b.Memory || undefined,
+  cpu: b.CPU,
+  sockets: b.Sockets,
+  memory: b.Memory,
   bandwidth: b.BandWidth ?? b.Bandwidth ?? undefined,
   targetServerName: b.TargetServerName,
 });
@@ -171,7 +172,7 @@ const detail = (t: Task) => {
       VmwareIp: '',
       VmwareUser: '',
       HostUuid: '',
-      VolumeInfos: t.volumes.getItems().sort((a, b) => a.position - b.position).map((v) => ({
+      VolumeInfos: t.volumes.getItems().map((v) => ({
         Path: v.volumeName,
         Size: `${v.volumeSizeGb}GB`,
         UseType: v.boot ? 'boot' : 'data',
@@ -190,7 +191,7 @@ const detail = (t: Task) => {
     TargetHost: {
       DataCenter: '',
       ServerID: t.targetServerId ?? '',
-      ServerName: t.targetServerName || host.name,
+      ServerName: serverName(t),
       Flavor: t.flavorId ?? '',
       BandWidth: t.bandwidth ?? 0,
       Network: t.networkId ?? '',

@@ -1,3 +1,4 @@
+import { ref, type EntityName, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ActionState, CloudConnection, HostVolume, SourceHost, Task, TransportServer, TransportServType, VolumeUseType } from '../../../entities/index.js';
 import { fail, ok, type Result } from '../errors.js';
@@ -8,14 +9,15 @@ const GiB = 1024 ** 3;
 
 /** A new task's columns and volumes, checked against what Ferry stores (the cloud is checked apart). */
 export interface PreparedTask {
-  columns: Partial<Task> & Pick<Task, 'name' | 'intervalMinutes' | 'maxSnapsNum' | 'startTime'>;
+  columns: Partial<Task> & Pick<Task, 'name' | 'intervalMinutes' | 'maxSnapsNum' | 'startTime' | 'sourceHost' | 'cloud' | 'targetTransport'>;
   host: SourceHost;
   target: TransportServer;
   volumes: { volumeName: string; volumeType?: string; volumeSizeGb: number; cloudVolumeName?: string; preAlloc: boolean; boot: boolean; sizeBytes: string; position: number }[];
 }
 
-const find = <T extends object>(em: EntityManager, entity: new () => T, id: string | undefined, populate: string[] = []) =>
-  id && UUID.test(id) ? (em.findOne(entity, { id } as never, { populate: populate as never }) as Promise<T | null>) : Promise.resolve(null);
+/** A stored row by id; an id that is not a UUID names none (and never reaches SQL). */
+const byId = <T extends object>(em: EntityManager, entity: EntityName<T>, id: string | undefined): Promise<T | null> =>
+  id && UUID.test(id) ? em.findOne(entity, { id } as FilterQuery<T>) : Promise.resolve(null);
 
 /** Every rule of PrepareTaskWorkload that needs no cloud call, in the order a user fixes them. */
 export async function prepareTask(em: EntityManager, input: NewTaskInput): Promise<Result<PreparedTask>> {
@@ -28,14 +30,14 @@ export async function prepareTask(em: EntityManager, input: NewTaskInput): Promi
   const spec = checkInstanceSpec(input);
   if (!spec.ok) return spec;
 
-  const host = await find(em, SourceHost, input.hostId, ['volumes']);
+  const host = await byId(em, SourceHost, input.hostId);
   if (!host || !host.agent) return fail('NOT_FOUND', `HostId names no agent host (got "${String(input.hostId).slice(0, 64)}").`, 'HostId');
   const busy = await em.findOne(Task, { sourceHost: host, actionState: { $nin: [ActionState.Completed, ActionState.Stopped] } });
   if (busy) return fail('CONFLICT', `Source host "${host.name}" is already being migrated by task "${busy.name}".`, 'HostId');
-  const cloud = await find(em, CloudConnection, input.cloudId);
+  const cloud = await byId(em, CloudConnection, input.cloudId);
   if (!cloud) return fail('NOT_FOUND', `CloudId names no cloud connection (got "${String(input.cloudId).slice(0, 64)}").`, 'CloudId');
 
-  const target = await find(em, TransportServer, input.targetTransId);
+  const target = await byId(em, TransportServer, input.targetTransId);
   if (!target) return fail('NOT_FOUND', `TargetTransId names no transport server (got "${String(input.targetTransId).slice(0, 64)}").`, 'TargetTransId');
   if (target.servType !== TransportServType.Cloud || target.cloud?.id !== cloud.id) return fail('INVALID_INPUT', `TargetTransId must be a Cloud transport server of cloud "${cloud.name}"; "${target.name}" is not.`, 'TargetTransId');
   if (!target.cloudServerId) return fail('INVALID_INPUT', `Transport server "${target.name}" does not report its own server in the cloud, so task volumes cannot be attached to it: start it with --cloud-server-id and refresh it.`, 'TargetTransId');
@@ -43,10 +45,10 @@ export async function prepareTask(em: EntityManager, input: NewTaskInput): Promi
   if (host.transport?.id !== target.id) {
     return fail('INVALID_INPUT', `Host "${host.name}" is reached through another transport server; in this version the target transport must be the one the host was added through.`, 'TargetTransId');
   }
-  const src = input.srcTransId ? await find(em, TransportServer, input.srcTransId) : null;
+  const src = input.srcTransId ? await byId(em, TransportServer, input.srcTransId) : null;
   if (input.srcTransId && (!src || src.servType !== TransportServType.OnPremises)) return fail('INVALID_INPUT', `SrcTransId must name an On-Premises transport server (got "${input.srcTransId.slice(0, 64)}").`, 'SrcTransId');
 
-  const volumes = chooseVolumes(host.volumes.getItems(), input);
+  const volumes = chooseVolumes(await host.volumes.loadItems(), input);
   if (!volumes.ok) return volumes;
   return ok({
     host,
@@ -55,10 +57,10 @@ export async function prepareTask(em: EntityManager, input: NewTaskInput): Promi
     columns: {
       name: name.value,
       priority: input.priority ?? 0,
-      sourceHost: host as never,
-      cloud: cloud as never,
-      srcTransport: (src ?? undefined) as never,
-      targetTransport: target as never,
+      sourceHost: ref(host),
+      cloud: ref(cloud),
+      srcTransport: src ? ref(src) : undefined,
+      targetTransport: ref(target),
       storageId: input.storageId || undefined,
       intervalMinutes: input.intervalMinutes,
       maxSnapsNum: input.maxSnapsNum,

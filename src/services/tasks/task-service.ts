@@ -2,7 +2,8 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ActionState, LastSync, Task, TaskEvent, TaskSnapshot, TaskVolume } from '../../../entities/index.js';
 import { appendEvent } from '../../engine/event-log.js';
-import { TASK_DUE_CHANNEL } from '../../engine/task-engine.js';
+import { serverName } from '../../engine/names.js';
+import { TASK_POPULATE, wakeEngines } from '../../engine/scheduling.js';
 import { changeState, StateRefused } from '../../engine/task-changes.js';
 import { describeState } from '../../engine/task-states.js';
 import { fromCloud } from '../clouds/cloud-errors.js';
@@ -20,8 +21,6 @@ import { UUID } from '../../util/uuid.js';
 export const SCHEDULE_FREEZE_MS = 60_000;
 /** from these states on, the instance fields are fixed (recovery has begun) */
 const RECOVERY_STATES = [ActionState.Success, ActionState.ExecuteV2V, ActionState.WaitRecovery, ActionState.InRecovery, ActionState.Completed];
-/** loaded with a task for its views */
-export const TASK_POPULATE = ['volumes', 'sourceHost', 'cloud', 'targetTransport', 'srcTransport'] as const;
 
 /** What DeleteTask did and what it leaves in the cloud. */
 export interface TaskDeletion {
@@ -46,19 +45,19 @@ export class TaskService {
     const prepared = await prepareTask(em, input);
     if (!prepared.ok) return prepared;
     const { columns, volumes } = prepared.value;
-    const driver = await this.clouds.driverOf(columns.cloud!.id);
+    const driver = await this.clouds.driverOf(columns.cloud.id);
     if (!driver.ok) return driver;
     const refs = await resolveCloudRefs(driver.value, columns, volumes.map((v) => v.volumeType));
     if (!refs.ok) return refs;
-    const free = await checkNamesFree(em, driver.value, columns.cloud!.id, { serverName: columns.targetServerName ?? prepared.value.host.name, volumeNames: volumes.flatMap((v) => (v.cloudVolumeName ? [v.cloudVolumeName] : [])) });
+    const free = await checkNamesFree(em, driver.value, columns.cloud.id, { serverName: columns.targetServerName ?? prepared.value.host.name, volumeNames: volumes.flatMap((v) => (v.cloudVolumeName ? [v.cloudVolumeName] : [])) });
     if (!free.ok) return free;
     const created = await this.inTransaction(async (tx) => {
-      const task = tx.create(Task, { ...columns, securityGroupId: refs.value.securityGroupId, step: 'provision', dueAt: columns.startTime } as Task);
+      const task = tx.create(Task, { ...columns, securityGroupId: refs.value.securityGroupId, step: 'provision', dueAt: columns.startTime });
       volumes.forEach((v, i) => tx.create(TaskVolume, { ...v, volumeType: refs.value.volumeTypeIds[i], task }));
       const credit = await takeCredit(tx, task.id);
       if (!credit.ok) return credit;
       await appendEvent(tx, task, 'task.created', `task created: ${volumes.length} disk${volumes.length === 1 ? '' : 's'} of "${prepared.value.host.name}", first copy at ${columns.startTime.toISOString()}`);
-      await this.wake(tx, task);
+      await wakeEngines(tx, task);
       return ok(task);
     });
     if (created.ok) this.deps.log.info({ task: created.value.id, name: created.value.name }, 'task created');
@@ -147,7 +146,7 @@ export class TaskService {
       }
       const snapshots = await em.find(TaskSnapshot, { task, deletedAt: null }, { orderBy: { cycle: 'asc' } });
       for (const s of snapshots) for (const sid of Object.values(s.cloudSnapshotIds)) left.push(`snapshot ${sid} (copy ${s.cycle})`);
-      if (task.targetServerId) left.push(`server ${task.targetServerName || task.sourceHost.getEntity().name} (${task.targetServerId})`);
+      if (task.targetServerId) left.push(`server ${serverName(task)} (${task.targetServerId})`);
       const migrated = Boolean(task.targetServerId) && [ActionState.Success, ActionState.Completed].includes(task.actionState);
       const kind = await settleCredit(em, task.id, migrated);
       await changeState(em, task, 'deleted');
@@ -170,7 +169,7 @@ export class TaskService {
       // idle between copies: the final sync starts now rather than at the next interval
       if (task.step === 'cycle') {
         task.dueAt = new Date();
-        await this.wake(em, task);
+        await wakeEngines(em, task);
       }
       return ok(task);
     });
@@ -187,7 +186,7 @@ export class TaskService {
       task.failedStep = undefined;
       task.failedState = undefined;
       task.attempts = 0;
-      await this.wake(em, task);
+      await wakeEngines(em, task);
       return ok(task);
     });
   }
@@ -211,7 +210,7 @@ export class TaskService {
       await changeState(em, task, 'create-instance', `server ${name} requested`);
       task.step = 'boot';
       task.dueAt = new Date();
-      await this.wake(em, task);
+      await wakeEngines(em, task);
       return ok(task);
     });
   }
@@ -266,7 +265,7 @@ export class TaskService {
     const task = await this.get(id);
     if (!task.ok) return task;
     if (!task.value.targetServerId) return fail('NOT_FOUND', `Task "${task.value.name}" has not created its instance yet (it is ${describeState(task.value)}).`, 'Id');
-    return ok({ id: task.value.targetServerId, name: task.value.targetServerName || task.value.sourceHost.getEntity().name });
+    return ok({ id: task.value.targetServerId, name: serverName(task.value) });
   }
 
   /** CheckTargetHostInfoExisting: which of these names and addresses are taken. */
@@ -314,10 +313,6 @@ export class TaskService {
       if (err instanceof StateRefused) return fail('CONFLICT', err.message, 'Id');
       throw err;
     }
-  }
-
-  private async wake(em: EntityManager, task: Task): Promise<void> {
-    await em.execute('select pg_notify(?, ?)', [TASK_DUE_CHANNEL, task.id]);
   }
 
   private notFound<T>(id: string): Result<T> {

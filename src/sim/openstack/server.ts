@@ -49,9 +49,6 @@ export async function startHttpServer(state: SimState, host: string, port: numbe
   const server = http.createServer((req, res) => {
     answer(state, req, res, latencyMs).catch(() => res.destroy());
   });
-  // idle keep-alive connections stay open longer than clients keep them (undici: 4 s), as API
-  // gateways in front of OpenStack do: else a client may send on a socket the server is closing
-  server.keepAliveTimeout = 65_000;
   return listen(server, host, port);
 }
 
