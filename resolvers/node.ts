@@ -6,6 +6,7 @@ import { Node } from './common.js';
 import { cloudNode } from './clouds-types.js';
 import { sourceHostNode } from './hosts-types.js';
 import { licenseNode } from './license.js';
+import { taskNode } from './tasks-types.js';
 import { transportNode } from './transports-types.js';
 
 /** How each type behind a global id is fetched; later capabilities add their types here. */
@@ -22,6 +23,10 @@ const fetchers: Record<string, (ctx: GraphQLContext, id: string) => Promise<Node
   TransportServer: async (ctx, id) => {
     const transport = await ctx.services.transports.get(id);
     return transport.ok ? transportNode(transport.value) : null;
+  },
+  Task: async (ctx, id) => {
+    const task = await ctx.services.tasks.get(id);
+    return task.ok ? taskNode(task.value) : null;
   },
   SourceHost: async (ctx, id) => {
     const host = await ctx.services.hosts.get(id);

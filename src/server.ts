@@ -1,5 +1,6 @@
 import { startHostCheck } from './services/hosts/host-check.js';
 import { TaskEngine } from './engine/task-engine.js';
+import { TaskFeeds } from './engine/task-feeds.js';
 import { DEFAULT_TIMINGS } from './engine/step-context.js';
 import 'reflect-metadata';
 import http from 'node:http';
@@ -92,7 +93,7 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
     cleanups.push(() => apollo.stop());
     httpServer.on('request', createHttpApp({ db, services, apollo, log, isDraining: () => draining }));
     // registered last so it closes first: open sockets would otherwise hold the HTTP drain
-    const ws = attachGraphqlWs({ httpServer, schema, services, hub, validationRules: protection.validationRules, log });
+    const ws = attachGraphqlWs({ httpServer, schema, services, hub, feeds: new TaskFeeds(db.orm, hub), validationRules: protection.validationRules, log });
     cleanups.push(() => ws.close());
 
     await new Promise<void>((resolve, reject) => {

@@ -41,6 +41,16 @@ export interface ProgressView {
   at: string;
 }
 
+/**
+ * Records the task's progress as it now is: a throughput sample (older than the longest window
+ * dropped), and a notification at commit that every Ferry process passes to its subscribers.
+ */
+export async function publishProgress(em: EntityManager, task: Task, now = new Date()): Promise<void> {
+  em.create(TaskProgressSample, { task, at: now, movedBytes: task.movedBytes });
+  await em.execute(`delete from task_progress_samples where task_id = ? and at < ?`, [task.id, new Date(now.getTime() - WINDOWS_MS.long)]);
+  await em.execute('select pg_notify(?, ?)', [TASK_PROGRESS_CHANNEL, JSON.stringify(progressView(task))]);
+}
+
 export const percentOf = (task: Pick<Task, 'snapshotSize' | 'transferredSize'>): number => {
   const size = Number(task.snapshotSize);
   return size > 0 ? Math.min(100, Math.floor((Number(task.transferredSize) * 100) / size)) : 0;
@@ -70,8 +80,7 @@ export function completeProgress(task: Task, disks?: Pick<DiskProgress, 'disk' |
 }
 
 /**
- * Records a progress report of the task's current copy: the bytes, a throughput sample, and the
- * time left from the rate over the last two minutes (a smoothed rate, not the last sample).
+ * Takes in a progress report of the task's current copy: the bytes, and the time left from the rate over the last two minutes (a smoothed rate, not the last sample).
  */
 export async function applyProgress(em: EntityManager, task: Task, status: Pick<CycleStatus, 'disks'>, now = new Date()): Promise<void> {
   const disks = disksOf(status);
@@ -82,11 +91,9 @@ export async function applyProgress(em: EntityManager, task: Task, status: Pick<
   task.snapshotSize = String(sum(disks, 'sizeBytes'));
   task.transferredSize = String(scanned);
   task.progressAt = now;
-  em.create(TaskProgressSample, { task, at: now, movedBytes: task.movedBytes });
   const rate = await rateOver(em, task.id, WINDOWS_MS.short, Number(task.movedBytes), now);
   const left = Number(task.snapshotSize) - scanned;
   task.predictDoneSeconds = rate && rate > 0 ? String(Math.ceil(left / rate)) : undefined;
-  await em.execute(`delete from task_progress_samples where task_id = ? and at < ?`, [task.id, new Date(now.getTime() - WINDOWS_MS.long)]);
 }
 
 /** Bytes per second over the window ending now, from the oldest sample inside it; null without enough history. */

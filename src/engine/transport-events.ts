@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Task } from '../../entities/index.js';
 import type { TransportEvent } from '../transport/protocol.js';
-import { applyProgress, progressView, TASK_PROGRESS_CHANNEL } from './progress.js';
+import { applyProgress, publishProgress } from './progress.js';
 import { StepFailure, type EngineTimings, type StepName, type StepOutcome } from './step-context.js';
 import { conversionEnded } from './steps/convert.js';
 import { cycleEnded } from './steps/cycle.js';
@@ -21,8 +21,7 @@ export async function handleTransportEvent(em: EntityManager, event: TransportEv
     const task = await em.findOne(Task, { id: event.taskId, cycleId: event.cycleId, step: 'await-cycle' }, { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE });
     if (!task) return;
     await applyProgress(em, task, event.progress);
-    await em.flush();
-    await em.execute('select pg_notify(?, ?)', [TASK_PROGRESS_CHANNEL, JSON.stringify(progressView(task))]);
+    await publishProgress(em, task);
     return;
   }
   const waiting: StepName = event.type.startsWith('cycle.') ? 'await-cycle' : 'await-conversion';

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { HostNetInterface, HostVolume, SourceHost } from '../../entities/index.js';
+import type { HostNetInterface, HostVolume, SourceHost, Task, TaskVolume } from '../../entities/index.js';
 import type { Services } from '../services/index.js';
 import type { CloudView } from '../services/clouds/cloud-service.js';
 import type { TransportView } from '../services/transports/transport-service.js';
@@ -20,6 +20,12 @@ export interface Loaders {
   hostNetInterfaces: DataLoader<string, HostNetInterface[]>;
   /** the agent hosts of a transport server, by transport id */
   transportHosts: DataLoader<string, SourceHost[]>;
+  /** source host by id */
+  sourceHost: DataLoader<string, SourceHost | null>;
+  /** a task's volumes, in source order, by task id */
+  taskVolumes: DataLoader<string, TaskVolume[]>;
+  /** a source host's tasks, by host id */
+  hostTasks: DataLoader<string, Task[]>;
 }
 
 export function createLoaders(services: Services): Loaders {
@@ -39,5 +45,8 @@ export function createLoaders(services: Services): Loaders {
     hostVolumes: grouped((ids) => services.hosts.volumesOfHosts(ids)),
     hostNetInterfaces: grouped((ids) => services.hosts.netInterfacesOfHosts(ids)),
     transportHosts: grouped((ids) => services.hosts.hostsOfTransports(ids)),
+    sourceHost: single((ids) => services.hosts.byIds(ids)),
+    taskVolumes: grouped((ids) => services.tasks.volumesOfTasks(ids)),
+    hostTasks: grouped((ids) => services.tasks.tasksOfHosts(ids)),
   };
 }

@@ -10,6 +10,7 @@ import { tokenFrom } from '../http/authorization.js';
 import type { GraphQLContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import { MAX_TOKENS } from './limits.js';
+import type { TaskFeeds } from '../engine/task-feeds.js';
 
 /** WebSocket close codes: 4401 no valid token (or it expired / was revoked), 4403 refused. */
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -47,6 +48,7 @@ export function attachGraphqlWs(opts: {
   schema: GraphQLSchema;
   services: Services;
   hub: NotificationHub;
+  feeds: TaskFeeds;
   validationRules: ValidationRule[];
   log: Logger;
 }): { close(): Promise<void> } {
@@ -65,7 +67,7 @@ export function attachGraphqlWs(opts: {
       schema: opts.schema,
       validate: (schema, document) => validate(schema, document, rules),
       // called for every operation on the socket: fresh loaders each time
-      context: (ctx): GraphQLContext => ({ services, loaders: createLoaders(services), auth: state.get(ctx.extra.socket)?.auth }),
+      context: (ctx): GraphQLContext => ({ services, loaders: createLoaders(services), feeds: opts.feeds, auth: state.get(ctx.extra.socket)?.auth }),
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         const header = ctx.connectionParams?.Authorization ?? ctx.connectionParams?.authorization;

@@ -2,7 +2,7 @@ import { ActionState, LastSync } from '../../../entities/index.js';
 import type { CycleStatus, DiskResult } from '../../transport/protocol.js';
 import { appendEvent } from '../event-log.js';
 import { cycleIdFor } from '../names.js';
-import { completeProgress, resetProgress } from '../progress.js';
+import { completeProgress, publishProgress, resetProgress } from '../progress.js';
 import { inTransport, StepFailure, StepWait, type StepContext, type StepOutcome } from '../step-context.js';
 import { changeState } from '../task-changes.js';
 
@@ -34,6 +34,7 @@ export async function startCycle(ctx: StepContext): Promise<StepOutcome> {
   task.snapTimes = n;
   task.cycleId = cycleId;
   resetProgress(task, status);
+  await publishProgress(em, task);
   const what = task.lastSync === LastSync.Running ? 'final sync' : `${kind} copy ${n}`;
   await appendEvent(em, task, 'cycle.started', `${what}${retry ? ' (again)' : ''} started on transport "${transport.name}"`, { cycleId, kind, n });
   return { next: 'await-cycle', inMs: ctx.timings.reconcileMs };
@@ -57,6 +58,7 @@ export async function cycleEnded(ctx: Pick<StepContext, 'em' | 'task'>, cycle: P
   if (cycle.state === 'cancelled') throw new StepFailure(`copy ${task.snapTimes} was cancelled on the transport`, false);
   if (cycle.state === 'failed') throw new StepFailure(describeFailure(cycle), cycle.error?.retryable ?? false);
   completeProgress(task, cycle.disks);
+  await publishProgress(em, task);
   await appendEvent(em, task, 'cycle.finished', `copy ${task.snapTimes} finished${cycle.durationMs !== undefined ? ` in ${(cycle.durationMs / 1000).toFixed(1)} s` : ''}`, { cycleId: cycle.cycleId, n: task.snapTimes });
   return { next: 'snapshot' };
 }

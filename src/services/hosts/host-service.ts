@@ -9,6 +9,7 @@ import { fromTransport } from '../transports/transport-errors.js';
 import type { TransportService } from '../transports/transport-service.js';
 import { hostColumns } from './host-facts.js';
 import { checkAgentAddress, checkHostName, UUID, type AgentHostInput } from './host-input.js';
+import { groupBy } from '../../util/group-by.js';
 
 export interface HostFilter {
   /** part of the name, in any case */
@@ -21,13 +22,6 @@ export interface HostFilter {
 
 const contains = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 const MAX_NAMES = 10;
-
-/** Rows grouped by their owner's id, every asked id present (empty when it has none). */
-function groupBy<T>(ids: readonly string[], rows: T[], owner: (row: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>(ids.map((id) => [id, []]));
-  for (const row of rows) groups.get(owner(row))?.push(row);
-  return groups;
-}
 
 /** Agent ("Packer") hosts: what their agents report, read through a transport server. */
 export class HostService {
@@ -149,6 +143,13 @@ export class HostService {
   async netInterfacesOfHosts(hostIds: readonly string[]): Promise<Map<string, HostNetInterface[]>> {
     const rows = hostIds.length ? await this.deps.orm.em.fork().find(HostNetInterface, { host: { $in: [...hostIds] } }, { orderBy: { name: 'asc', mac: 'asc', id: 'asc' } }) : [];
     return groupBy(hostIds, rows, (n) => n.host.id);
+  }
+
+  /** Agent hosts by id, for batch loading; ids that are not UUIDs name none. */
+  async byIds(ids: readonly string[]): Promise<Map<string, SourceHost>> {
+    const wanted = ids.filter((id) => UUID.test(id));
+    const rows = wanted.length ? await this.deps.orm.em.fork().find(SourceHost, { id: { $in: wanted } }) : [];
+    return new Map(rows.map((h) => [h.id, h]));
   }
 
   /** The agent hosts of each transport server, in one query (for batch loaders), oldest first. */

@@ -1,8 +1,11 @@
-import { LockMode } from '@mikro-orm/core';
+import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ActionState, LastSync, Task, TaskEvent, TaskSnapshot, TaskVolume } from '../../../entities/index.js';
 import { appendEvent } from '../../engine/event-log.js';
 import { serverName } from '../../engine/names.js';
+import { rateOver, WINDOWS_MS } from '../../engine/progress.js';
+import { groupBy } from '../../util/group-by.js';
+import { keysetPage, type Page, type PageRequest } from '../paging.js';
 import { TASK_POPULATE, wakeEngines } from '../../engine/scheduling.js';
 import { changeState, StateRefused } from '../../engine/task-changes.js';
 import { describeState } from '../../engine/task-states.js';
@@ -227,18 +230,46 @@ export class TaskService {
     if (!Number.isInteger(pageNum) || pageNum < 1) return fail('INVALID_INPUT', `PageNum must be a whole number from 1 (got ${pageNum}).`, 'PageNum');
     if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > 1000) return fail('INVALID_INPUT', `PageLimit must be a whole number from 1 to 1000 (got ${pageLimit}).`, 'PageLimit');
     const em = this.deps.orm.em.fork();
-    const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const where = {
-      ...(filter.name ? { name: { $ilike: like(filter.name) } } : {}),
-      ...(filter.srcHost ? { sourceHost: { name: { $ilike: like(filter.srcHost) } } } : {}),
-    };
+    const where = this.where(filter);
     const [tasks, total, done, inProcess] = await Promise.all([
       em.find(Task, where, { populate: [...TASK_POPULATE], orderBy: { priority: 'desc', createdAt: 'desc', id: 'asc' }, limit: pageLimit, offset: (pageNum - 1) * pageLimit }),
       em.count(Task, where),
-      em.count(Task, { ...where, actionState: ActionState.Completed }),
-      em.count(Task, { ...where, actionState: { $nin: [ActionState.Created, ActionState.Completed, ActionState.Stopped] } }),
+      em.count(Task, { $and: [where, { actionState: ActionState.Completed }] }),
+      em.count(Task, { $and: [where, { actionState: { $nin: [ActionState.Created, ActionState.Completed, ActionState.Stopped] } }] }),
     ]);
     return ok({ tasks, total, inProcess, done });
+  }
+
+  /** A page of tasks, oldest first, by name and source host name filters (GraphQL). */
+  async page(filter: { name?: string; srcHost?: string }, request: PageRequest): Promise<Result<Page<Task>>> {
+    return keysetPage(this.deps.orm.em.fork(), Task, this.where(filter), request);
+  }
+
+  /** Tasks by id, for batch loading. */
+  async byIds(ids: readonly string[]): Promise<Map<string, Task>> {
+    const wanted = ids.filter((id) => UUID.test(id));
+    const rows = wanted.length ? await this.deps.orm.em.fork().find(Task, { id: { $in: wanted } }) : [];
+    return new Map(rows.map((t) => [t.id, t]));
+  }
+
+  /** The volumes of each task, in source order (for batch loaders). */
+  async volumesOfTasks(taskIds: readonly string[]): Promise<Map<string, TaskVolume[]>> {
+    const rows = taskIds.length ? await this.deps.orm.em.fork().find(TaskVolume, { task: { $in: [...taskIds] } }, { orderBy: { position: 'asc' } }) : [];
+    return groupBy(taskIds, rows, (v) => v.task.id);
+  }
+
+  /** The tasks of each source host, oldest first (for batch loaders). */
+  async tasksOfHosts(hostIds: readonly string[]): Promise<Map<string, Task[]>> {
+    const rows = hostIds.length ? await this.deps.orm.em.fork().find(Task, { sourceHost: { $in: [...hostIds] } }, { orderBy: { createdAt: 'asc', id: 'asc' } }) : [];
+    return groupBy(hostIds, rows, (t) => t.sourceHost.id);
+  }
+
+  /** Bytes per second the task's copies processed over the last 2 and 30 minutes; null without enough history. */
+  async throughput(task: Task): Promise<{ last2m: number | null; last30m: number | null }> {
+    const em = this.deps.orm.em.fork();
+    const moved = Number(task.movedBytes);
+    const [last2m, last30m] = await Promise.all([rateOver(em, task.id, WINDOWS_MS.short, moved), rateOver(em, task.id, WINDOWS_MS.long, moved)]);
+    return { last2m, last30m };
   }
 
   /** DisplayTaskHistory: the task's log, oldest first. */
@@ -290,6 +321,14 @@ export class TaskService {
   }
 
   // -- helpers
+
+  private where(filter: { name?: string; srcHost?: string }): FilterQuery<Task> {
+    const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return {
+      ...(filter.name ? { name: { $ilike: like(filter.name) } } : {}),
+      ...(filter.srcHost ? { sourceHost: { name: { $ilike: like(filter.srcHost) } } } : {}),
+    };
+  }
 
   /** Runs `change` on the task locked in a transaction; a refused state change becomes a CONFLICT. */
   private async locked<T>(id: string, change: (em: EntityManager, task: Task) => Promise<Result<T>>): Promise<Result<T>> {
