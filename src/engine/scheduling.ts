@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Task } from '../../entities/index.js';
+import { LockMode } from '@mikro-orm/core';
+import { Task } from '../../entities/index.js';
 import { appendEvent } from './event-log.js';
 import { StepFailure, StepWait, type EngineTimings, type StepName, type StepOutcome } from './step-context.js';
 import { RESTART, STEP_WORDS } from './steps/index.js';
@@ -10,6 +11,16 @@ export const TASK_DUE_CHANNEL = 'ferry_task_due';
 
 /** Loaded with a task wherever its steps run or its views are built. */
 export const TASK_POPULATE = ['volumes', 'sourceHost', 'cloud', 'targetTransport', 'srcTransport'] as const;
+
+/**
+ * Locks the task's row only (a lock taken with its relations joined would also lock their rows,
+ * e.g. the transport's, which event receipts update first: a deadlock), then loads its relations.
+ */
+export async function lockTask(em: EntityManager, id: string): Promise<Task | null> {
+  const task = await em.findOne(Task, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (task) await em.populate(task, TASK_POPULATE);
+  return task;
+}
 
 /** Tells the engines of every Ferry process, at commit, that the task has a step due now. */
 export async function wakeEngines(em: EntityManager, task: Task): Promise<void> {
@@ -37,7 +48,7 @@ export async function settleFailure(em: EntityManager, task: Task, step: StepNam
     task.step = RESTART[step] ?? step;
     const delay = timings.retryBaseMs * 2 ** (task.attempts - 1);
     task.dueAt = new Date(Date.now() + delay);
-    await appendEvent(em, task, 'retry', `${cause}; trying again in ${Math.round(delay / 1000)} s (attempt ${task.attempts + 1} of ${timings.maxRetries + 1})`, { step, attempt: task.attempts });
+    await appendEvent(em, task, 'retry', `${cause}; trying again in ${delay < 10_000 ? (delay / 1000).toFixed(1) : Math.round(delay / 1000)} s (attempt ${task.attempts + 1} of ${timings.maxRetries + 1})`, { step, attempt: task.attempts });
     return;
   }
   task.failedStep = RESTART[step] ?? step;

@@ -86,6 +86,14 @@ export async function inTransport<T>(mgntAddr: string, call: () => Promise<T>): 
   }
 }
 
+/**
+ * A unit of work is done (volumes ready, a copy or conversion ended well, a snapshot taken, the
+ * server booted): its failures no longer count. Starting a copy is not: it may fail again and again.
+ */
+export function workDone(task: Task): void {
+  task.attempts = 0;
+}
+
 export function contextFor(em: EntityManager, task: Task, deps: { clouds: CloudService; transports: TransportService; timings: EngineTimings; log: Logger }): StepContext {
   let driver: CloudDriver | undefined;
   let client: TransportClient | undefined;

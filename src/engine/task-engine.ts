@@ -136,7 +136,6 @@ export class TaskEngine {
       await settleFailure(em, fresh, step, err, this.deps.timings);
       return;
     }
-    task.attempts = 0;
     schedule(task, outcome);
     this.deps.log.info({ task: task.id, step, next: outcome.next }, 'task step done');
   }

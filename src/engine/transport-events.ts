@@ -6,7 +6,7 @@ import { applyProgress, publishProgress } from './progress.js';
 import { StepFailure, type EngineTimings, type StepName, type StepOutcome } from './step-context.js';
 import { conversionEnded } from './steps/convert.js';
 import { cycleEnded } from './steps/cycle.js';
-import { schedule, settleFailure, TASK_POPULATE, wakeEngines } from './scheduling.js';
+import { lockTask, schedule, settleFailure, wakeEngines } from './scheduling.js';
 import { UUID } from '../util/uuid.js';
 
 /**
@@ -25,7 +25,7 @@ export async function handleTransportEvent(em: EntityManager, event: TransportEv
     return;
   }
   const waiting: StepName = event.type.startsWith('cycle.') ? 'await-cycle' : 'await-conversion';
-  const task = await em.findOne(Task, { id: event.taskId }, { populate: [...TASK_POPULATE], lockMode: LockMode.PESSIMISTIC_WRITE });
+  const task = await lockTask(em, event.taskId);
   if (!task || task.step !== waiting) return;
   let outcome: StepOutcome;
   try {

@@ -2,7 +2,7 @@ import { volumeDetached } from '../cloud-waits.js';
 import { serverSettled } from '../cloud-waits.js';
 import { appendEvent } from '../event-log.js';
 import { cloudVolumeName, serverName } from '../names.js';
-import { inCloud, StepFailure, type StepContext, type StepOutcome } from '../step-context.js';
+import { inCloud, StepFailure, type StepContext, type StepOutcome, workDone } from '../step-context.js';
 import { changeState } from '../task-changes.js';
 
 /**
@@ -36,6 +36,7 @@ export async function bootServer(ctx: StepContext): Promise<StepOutcome> {
       }),
     );
     task.targetServerId = server.id;
+    workDone(task);
     await appendEvent(em, task, 'instance.created', `server ${server.name} (${server.id}) is being created`, { serverId: server.id });
   }
   return { next: 'await-server', inMs: timings.pollMs };
@@ -47,6 +48,7 @@ export async function awaitServer(ctx: StepContext): Promise<StepOutcome> {
   const cloud = await ctx.cloud();
   const server = await serverSettled(cloud, task.targetServerId!);
   if (!server) return { next: 'await-server', inMs: ctx.timings.pollMs };
+  workDone(task);
   await changeState(em, task, 'instance-active', `server ${server.name} is ACTIVE`);
   await changeState(em, task, 'finished');
   return { next: null };

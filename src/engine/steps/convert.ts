@@ -2,7 +2,7 @@ import { ActionState } from '../../../entities/index.js';
 import type { ConversionStatus } from '../../transport/protocol.js';
 import { appendEvent } from '../event-log.js';
 import { conversionIdFor } from '../names.js';
-import { inTransport, StepFailure, type StepContext, type StepOutcome } from '../step-context.js';
+import { inTransport, StepFailure, type StepContext, type StepOutcome, workDone } from '../step-context.js';
 import { changeState } from '../task-changes.js';
 
 /** After the final sync: the transport converts the boot disk (v2v) in place. */
@@ -41,6 +41,7 @@ export async function conversionEnded(ctx: Pick<StepContext, 'em' | 'task'>, sta
     throw new StepFailure(`conversion of the boot disk failed: ${status.error ? `${status.error.message} (${status.error.cause})` : status.state}`, status.error?.retryable ?? false);
   }
   const { result } = status;
+  workDone(task);
   if (!result.converted) await appendEvent(em, task, 'warning', `the boot disk was not converted: ${result.message}`, { tool: result.tool });
   await appendEvent(em, task, 'conversion.finished', result.converted ? `boot disk converted with ${result.tool}` : 'boot disk checked, not converted', { converted: result.converted });
   await changeState(em, task, 'v2v-done');

@@ -3,7 +3,7 @@ import type { CycleStatus, DiskResult } from '../../transport/protocol.js';
 import { appendEvent } from '../event-log.js';
 import { cycleIdFor } from '../names.js';
 import { completeProgress, publishProgress, resetProgress } from '../progress.js';
-import { inTransport, StepFailure, StepWait, type StepContext, type StepOutcome } from '../step-context.js';
+import { inTransport, StepFailure, StepWait, type StepContext, type StepOutcome, workDone } from '../step-context.js';
 import { changeState } from '../task-changes.js';
 
 /**
@@ -57,6 +57,7 @@ export async function cycleEnded(ctx: Pick<StepContext, 'em' | 'task'>, cycle: P
   const { em, task } = ctx;
   if (cycle.state === 'cancelled') throw new StepFailure(`copy ${task.snapTimes} was cancelled on the transport`, false);
   if (cycle.state === 'failed') throw new StepFailure(describeFailure(cycle), cycle.error?.retryable ?? false);
+  workDone(task);
   completeProgress(task, cycle.disks);
   await publishProgress(em, task);
   await appendEvent(em, task, 'cycle.finished', `copy ${task.snapTimes} finished${cycle.durationMs !== undefined ? ` in ${(cycle.durationMs / 1000).toFixed(1)} s` : ''}`, { cycleId: cycle.cycleId, n: task.snapTimes });

@@ -1,7 +1,7 @@
 import { changeState } from '../task-changes.js';
 import { volumeAttached, volumeDetached, volumeReady } from '../cloud-waits.js';
 import { cloudVolumeName } from '../names.js';
-import { inCloud, StepFailure, type StepContext, type StepOutcome } from '../step-context.js';
+import { inCloud, StepFailure, type StepContext, type StepOutcome, workDone } from '../step-context.js';
 import { appendEvent } from '../event-log.js';
 
 /**
@@ -34,6 +34,7 @@ export async function provision(ctx: StepContext): Promise<StepOutcome> {
     if (!attachment.device) throw new StepFailure(`the cloud attached ${name} to the transport's server without saying as which device`, false);
     v.device = attachment.device;
   }
+  workDone(task);
   await changeState(ctx.em, task, 'volumes-ready', `${task.volumes.length} cloud volume${task.volumes.length === 1 ? '' : 's'} attached to transport "${task.targetTransport.getEntity().name}"`);
   return { next: 'cycle' };
 }

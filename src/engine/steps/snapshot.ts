@@ -2,7 +2,7 @@ import { LastSync, TaskSnapshot } from '../../../entities/index.js';
 import { snapshotReady } from '../cloud-waits.js';
 import { appendEvent } from '../event-log.js';
 import { snapshotName } from '../names.js';
-import { inCloud, type StepContext, type StepOutcome } from '../step-context.js';
+import { inCloud, type StepContext, type StepOutcome, workDone } from '../step-context.js';
 import { changeState } from '../task-changes.js';
 
 /**
@@ -25,6 +25,7 @@ export async function takeSnapshot(ctx: StepContext): Promise<StepOutcome> {
     record = em.create(TaskSnapshot, { task, cycle: n, cloudSnapshotIds: ids });
     await appendEvent(em, task, 'snapshot.created', `snapshot of copy ${n} taken (${Object.keys(ids).length} volume${Object.keys(ids).length === 1 ? '' : 's'})`, { cycle: n, snapshotIds: Object.values(ids) });
   }
+  workDone(task);
   await rotate(ctx);
   await changeState(em, task, 'snapshot-taken');
   if (task.lastSync === LastSync.Running) return { next: 'convert' };

@@ -1,4 +1,4 @@
-import { LockMode, type FilterQuery } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ActionState, LastSync, Task, TaskEvent, TaskSnapshot, TaskVolume } from '../../../entities/index.js';
 import { appendEvent } from '../../engine/event-log.js';
@@ -6,7 +6,7 @@ import { serverName } from '../../engine/names.js';
 import { rateOver, WINDOWS_MS } from '../../engine/progress.js';
 import { groupBy } from '../../util/group-by.js';
 import { keysetPage, type Page, type PageRequest } from '../paging.js';
-import { TASK_POPULATE, wakeEngines } from '../../engine/scheduling.js';
+import { lockTask, TASK_POPULATE, wakeEngines } from '../../engine/scheduling.js';
 import { changeState, StateRefused } from '../../engine/task-changes.js';
 import { describeState } from '../../engine/task-states.js';
 import { fromCloud } from '../clouds/cloud-errors.js';
@@ -334,7 +334,7 @@ export class TaskService {
   private async locked<T>(id: string, change: (em: EntityManager, task: Task) => Promise<Result<T>>): Promise<Result<T>> {
     if (!UUID.test(id)) return this.notFound(id);
     return this.inTransaction(async (em) => {
-      const task = await em.findOne(Task, { id }, { populate: [...TASK_POPULATE], lockMode: LockMode.PESSIMISTIC_WRITE });
+      const task = await lockTask(em, id);
       return task ? change(em, task) : this.notFound(id);
     });
   }
