@@ -58,15 +58,15 @@ export class TaskSubscriptionResolver {
     return taskEventNode(event);
   }
 
-  @Subscription(() => TaskProgress, {
-    description: 'Progress of these tasks: each one’s current state first, then at most `perSecond` updates a second per task (the latest wins).',
+  @Subscription(() => [TaskProgress], {
+    description: 'Progress of these tasks, in batches: the current state of each first, then the tasks that changed, at most `perSecond` batches a second (a task’s latest report wins).',
     subscribe: ({ args, context }: Args<{ taskIds: string[]; perSecond: number }>) => {
       if (!args.taskIds.length || args.taskIds.length > 1000) throw badInput('taskIds must name 1 to 1000 tasks.', 'taskIds');
       if (!Number.isInteger(args.perSecond) || args.perSecond < 1 || args.perSecond > 20) throw badInput('perSecond must be between 1 and 20.', 'perSecond');
       return feedsOf(context).progress(args.taskIds.map((id) => taskIdOf(id, 'taskIds')), 1000 / args.perSecond);
     },
   })
-  taskProgress(@Root() view: ProgressView, @Arg('taskIds', () => [ID]) _taskIds: string[], @Arg('perSecond', () => Int, { defaultValue: 4 }) _perSecond: number): TaskProgress {
-    return progressNode(view);
+  taskProgress(@Root() views: ProgressView[], @Arg('taskIds', () => [ID]) _taskIds: string[], @Arg('perSecond', () => Int, { defaultValue: 4 }) _perSecond: number): TaskProgress[] {
+    return views.map(progressNode);
   }
 }

@@ -81,8 +81,10 @@ describe('a migration task through GraphQL, watched live over graphql-ws', () =>
     expect(types.slice(0, 3)).toEqual(['task.created', 'task.updated', 'state.changed']);
     expect(types).toContain('cycle.started');
     expect(types).toContain('cycle.finished');
-    expect(progress.received[0]).toMatchObject({ taskProgress: { taskId } });
-    expect(progress.received.some((p) => p.taskProgress.percent === 100 && p.taskProgress.snapshotSize === 80 * MiB)).toBe(true);
+    expect(progress.received[0]).toMatchObject({ taskProgress: [{ taskId }] });
+    const reports = progress.received.flatMap((p) => p.taskProgress);
+    expect(reports.every((r) => r.taskId === taskId)).toBe(true);
+    expect(reports.some((r) => r.percent === 100 && r.snapshotSize === 80 * MiB)).toBe(true);
     expect(snapshots.received[0].snapshotCreated).toMatchObject({ type: 'snapshot.created', message: expect.stringMatching(/^snapshot of copy 1 taken/) });
 
     // the dashboard drops, events go on; back with its last cursor it misses nothing and sees nothing twice

@@ -39,10 +39,33 @@ class Wakeup {
  * and every Ferry process serves its own subscribers from the same log.
  */
 export class TaskFeeds {
+  /** progress subscribers by task id; null: every subscriber (the notification connection came back) */
+  private readonly progressListeners = new Map<string, Set<(view: ProgressView | null) => void>>();
+  private stopProgress?: () => void;
+
   constructor(
     private readonly orm: MikroORM,
     private readonly hub: NotificationHub,
   ) {}
+
+  /** One listener per process parses each progress notification once and hands it to that task's subscribers. */
+  private onProgress(taskId: string, listener: (view: ProgressView | null) => void): () => void {
+    this.stopProgress ??= this.hub.on(TASK_PROGRESS_CHANNEL, (payload) => {
+      if (payload === '') {
+        for (const set of this.progressListeners.values()) for (const l of set) l(null);
+        return;
+      }
+      const view = JSON.parse(payload) as ProgressView;
+      for (const l of this.progressListeners.get(view.taskId) ?? []) l(view);
+    });
+    let set = this.progressListeners.get(taskId);
+    if (!set) this.progressListeners.set(taskId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (!set.size) this.progressListeners.delete(taskId);
+    };
+  }
 
   /** The task's events after `afterSeq`, in order, then live; ends when the task is deleted. `types` keeps some. */
   async *events(taskId: string, afterSeq: string, types?: readonly string[]): AsyncGenerator<TaskEvent> {
@@ -74,25 +97,23 @@ export class TaskFeeds {
   }
 
   /**
-   * Progress of these tasks: each one's current state first, then its changes, at most one per
-   * `minIntervalMs` per task (the latest wins; intermediate reports are dropped, never delayed).
+   * Progress of these tasks, in batches: the current state of each first, then what changed, at
+   * most one batch per `minIntervalMs` (the latest report of a task wins; older ones are dropped,
+   * never delayed). A batch per client rather than a message per task: a dashboard watching many
+   * tasks costs one GraphQL execution per interval, not one per report.
    */
-  async *progress(taskIds: readonly string[], minIntervalMs = 250): AsyncGenerator<ProgressView> {
+  async *progress(taskIds: readonly string[], minIntervalMs = 250): AsyncGenerator<ProgressView[]> {
     const wanted = new Set(taskIds);
     const latest = new Map<string, ProgressView>();
-    const sentAt = new Map<string, number>();
+    let sentAt = 0;
     const wakeup = new Wakeup();
     let reread = true;
-    const off = this.hub.on(TASK_PROGRESS_CHANNEL, (payload) => {
-      if (payload === '') {
-        reread = true; // the notification connection came back: what changed meanwhile is in the rows
-      } else {
-        const view = JSON.parse(payload) as ProgressView;
-        if (!wanted.has(view.taskId)) return;
-        latest.set(view.taskId, view);
-      }
+    const listener = (view: ProgressView | null) => {
+      if (view) latest.set(view.taskId, view);
+      else reread = true; // the notification connection came back: what changed meanwhile is in the rows
       wakeup.signal();
-    });
+    };
+    const offs = [...wanted].map((id) => this.onProgress(id, listener));
     try {
       for (;;) {
         if (reread) {
@@ -100,22 +121,17 @@ export class TaskFeeds {
           const tasks = await this.orm.em.fork().find(Task, { id: { $in: [...wanted] } });
           for (const task of tasks) latest.set(task.id, progressView(task));
         }
-        const now = Date.now();
-        let nextDue = SAFETY_POLL_MS;
-        for (const [id, view] of [...latest]) {
-          const due = (sentAt.get(id) ?? 0) + minIntervalMs - now;
-          if (due > 0) {
-            nextDue = Math.min(nextDue, due);
-            continue;
-          }
-          latest.delete(id);
-          sentAt.set(id, now);
-          yield view;
+        const due = sentAt + minIntervalMs - Date.now();
+        if (latest.size && due <= 0) {
+          const batch = [...latest.values()];
+          latest.clear();
+          sentAt = Date.now();
+          yield batch;
         }
-        await wakeup.wait(nextDue);
+        await wakeup.wait(latest.size ? Math.max(due, 0) : SAFETY_POLL_MS);
       }
     } finally {
-      off();
+      for (const off of offs) off();
     }
   }
 }
