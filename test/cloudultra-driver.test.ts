@@ -1,4 +1,6 @@
 import { open, stat } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudError, type CloudUltraSettings } from '../src/drivers/cloud/cloud-driver.js';
@@ -173,6 +175,39 @@ describe('the CloudUltra 4 driver, against the CloudUltra simulator', () => {
     expect((await d.getServer(empty.id)).fault).toMatch(/^NoBootableDevice: /);
   });
 
+  it('finds a server by its exact name, calls two of one name a conflict, and deletes it, twice without failing', async () => {
+    const d = driver();
+    const net = (await d.networks()).find((n) => n.name === 'ferry-net')!;
+    const disk = await readyVolume('mig-7-disk0');
+    // never written: the server goes to ERROR, as a migrated server may
+    const boot = () => d.createServer({ name: 'mig-7', vcpus: 1, ramMiB: 1024, volumeIds: [disk], networkId: net.id, fixedIp: '10.10.1.70' });
+    const server = await boot();
+    expect(await d.findServer('mig-7')).toMatchObject({ id: server.id, name: 'mig-7' });
+    for (const other of ['mig-', 'ig-7', 'mig-.', '^mig-7$', 'MIG-7']) expect(await d.findServer(other)).toBeNull();
+    expect(await driver({ zoneId: zoneB }).findServer('mig-7')).toBeNull(); // another zone's servers are not the project's here
+
+    const proxy = await twinningProxy(sim.url, 'mig-7');
+    try {
+      const twins = await refusal(driver({ apiUrl: `${proxy.url}/api` }).findServer('mig-7'));
+      expect(twins.kind).toBe('conflict');
+      expect(twins.message).toBe(`cloud "cu4": find server mig-7: 2 servers are named mig-7: ${server.id}, ${server.id}-twin`);
+    } finally {
+      proxy.close();
+    }
+
+    await until(async () => (await d.getServer(server.id)).status === 'ERROR');
+    await d.deleteServer(server.id);
+    expect((await refusal(d.getServer(server.id))).kind).toBe('not-found');
+    expect(await d.findServer('mig-7')).toBeNull();
+    expect(await d.getVolume(disk)).toMatchObject({ status: 'available', attachedTo: [] });
+    expect(await d.fixedIpsInUse(net.id)).not.toContain('10.10.1.70');
+    await d.deleteServer(server.id); // already gone: nothing to do
+
+    const again = await boot(); // ContinueTask: the same name, volume and fixed IP
+    await d.deleteServer(again.id);
+    await d.deleteVolume(disk);
+  });
+
   it('turns the quota code into an over-quota refusal', async () => {
     const err = await refusal(driver().createVolume({ name: 'huge', sizeGiB: 5000 }));
     expect(err.kind).toBe('over-quota');
@@ -242,3 +277,29 @@ describe('the CloudUltra 4 driver, against the CloudUltra simulator', () => {
     return id;
   }
 });
+
+/**
+ * A proxy to `target` that passes every request through untouched (its signature still holds) and
+ * lists each server named `name` twice: a cloud breaking its own rule that server names are unique.
+ */
+async function twinningProxy(target: string, name: string): Promise<{ url: string; close: () => void }> {
+  const proxy = http.createServer((req, res) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>;
+      const answer = await fetch(`${target}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+      let text = await answer.text();
+      if (req.method === 'GET' && /\/servers\?/.test(req.url ?? '') && answer.ok) {
+        const page = JSON.parse(text) as { Servers: { ServerId: string; Name: string }[]; TotalCount: number };
+        const twins = page.Servers.filter((s) => s.Name === name).map((s) => ({ ...s, ServerId: `${s.ServerId}-twin` }));
+        page.Servers.push(...twins);
+        page.TotalCount += twins.length;
+        text = JSON.stringify(page);
+      }
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
+    })().catch((err: Error) => res.writeHead(502).end(err.message));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, close: () => proxy.close() };
+}

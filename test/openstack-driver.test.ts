@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudError, type OpenStackSettings } from '../src/drivers/cloud/cloud-driver.js';
 import { OpenStackDriver } from '../src/drivers/cloud/openstack/openstack-driver.js';
+import { openstackOperator } from './support/openstack-client.js';
 import { freePort } from './support/ports.js';
 import { spawnSimulator, type SimulatorProcess } from './support/simulator.js';
 import { sleep, until } from './support/wait.js';
@@ -142,6 +143,63 @@ describe('the OpenStack driver, against the OpenStack simulator', () => {
     const failing = await d.createServer({ name: 'fail-boot-1', flavorId: (await d.flavors())[0].id, volumeIds: [spare.id], networkId: net.id });
     await until(async () => (await d.getServer(failing.id)).status === 'ERROR', 10_000);
     expect((await d.getServer(failing.id)).fault).toBeTruthy();
+  });
+
+  it('finds a server by its exact name (escaped for Nova’s regular expression), calls two of one name a conflict, and deletes a server with its port', async () => {
+    const d = driver();
+    const net = (await d.networks()).find((n) => n.name === 'private')!;
+    const flavorId = (await d.flavors())[0].id;
+    const disk = await d.createVolume({ name: 'mig-7-disk0', sizeGiB: 1, bootable: true });
+    // a build that fails, as a migrated server's may: Nova unbinds the port Ferry gave it, and keeps it
+    const boot = () => d.createServer({ name: 'mig-7-fail-boot', flavorId, volumeIds: [disk.id], networkId: net.id, fixedIp: '10.0.0.61' });
+    const failed = await boot();
+    expect(await d.findServer('mig-7-fail-boot')).toMatchObject({ id: failed.id, name: 'mig-7-fail-boot' });
+    await until(async () => (await d.getServer(failed.id)).status === 'ERROR', 10_000);
+    expect(await d.findServer('mig-7-fail-boot')).toMatchObject({ id: failed.id, status: 'ERROR' });
+    for (const other of ['mig-7-fail', 'ig-7-fail-boot', 'mig-.-fail-boot', 'mig-7-fail-boot|x', '.*']) expect(await d.findServer(other)).toBeNull();
+
+    // Nova allows two servers of one name; this one is also a valid regular expression that does not match itself
+    const twinName = 'mig (twin)+';
+    const twins = [];
+    for (const side of ['a', 'b']) {
+      const twinDisk = await d.createVolume({ name: `twin-disk-${side}`, sizeGiB: 1, bootable: true });
+      twins.push(await d.createServer({ name: twinName, flavorId, volumeIds: [twinDisk.id], networkId: net.id }));
+    }
+    const conflict = await refusal(d.findServer(twinName));
+    expect(conflict.kind).toBe('conflict');
+    expect(conflict.message).toBe(`cloud "sim": find server ${twinName} (Nova GET /servers/detail): 2 servers are named ${twinName}: ${twins[1].id}, ${twins[0].id}`);
+    await d.deleteServer(twins[1].id);
+    expect((await d.findServer(twinName))?.id).toBe(twins[0].id);
+    await d.deleteServer(twins[0].id);
+    expect(await d.findServer(twinName)).toBeNull();
+
+    await d.deleteServer(failed.id);
+    expect((await refusal(d.getServer(failed.id))).kind).toBe('not-found');
+    expect(await d.findServer('mig-7-fail-boot')).toBeNull();
+    expect(await d.fixedIpsInUse(net.id)).not.toContain('10.0.0.61'); // its unbound port went too
+    expect((await d.getVolume(disk.id)).status).toBe('available');
+    await d.deleteServer(failed.id); // already gone: nothing to do
+
+    // ContinueTask boots it again: the same name, volume and fixed IP
+    const again = await boot();
+    expect(await d.fixedIpsInUse(net.id)).toContain('10.0.0.61');
+    await d.deleteServer(again.id); // in BUILD, its port still bound
+    expect(await d.fixedIpsInUse(net.id)).not.toContain('10.0.0.61');
+    expect(await d.findServer('mig-7-fail-boot')).toBeNull();
+  });
+
+  it('boots over a port left by a boot that stopped between Neutron and Nova (its fixed IP is free again)', async () => {
+    const d = driver();
+    const net = (await d.networks()).find((n) => n.name === 'private')!;
+    const cloud = await openstackOperator(sim.url);
+    const left = await cloud.network('POST', '/ports', { port: { network_id: net.id, name: 'mig-8-port', fixed_ips: [{ ip_address: '10.0.0.62' }] } });
+    expect(left.status).toBe(201);
+    const disk = await d.createVolume({ name: 'mig-8-disk0', sizeGiB: 1, bootable: true });
+    const server = await d.createServer({ name: 'mig-8', flavorId: (await d.flavors())[0].id, volumeIds: [disk.id], networkId: net.id, fixedIp: '10.0.0.62' });
+    expect((await cloud.network('GET', `/ports/${left.body.port.id}`)).status).toBe(404);
+    const ports = (await cloud.network('GET', '/ports?name=mig-8-port')).body.ports;
+    expect(ports).toEqual([expect.objectContaining({ device_id: server.id, fixed_ips: [expect.objectContaining({ ip_address: '10.0.0.62' })] })]);
+    await d.deleteServer(server.id);
   });
 
   it('turns the cloud’s over-quota answer into an over-quota refusal', async () => {

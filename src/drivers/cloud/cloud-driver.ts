@@ -203,6 +203,16 @@ export interface CloudDriver {
 
   createServer(input: CreateServerInput): Promise<Server>;
   getServer(id: string): Promise<Server>;
+  /**
+   * The server with exactly this name, or null; several with that name is a conflict CloudError.
+   * A server being deleted (or DELETED) does not count.
+   */
+  findServer(name: string): Promise<Server | null>;
+  /**
+   * Deletes a server (with what the driver made for it in createServer) and resolves once the
+   * cloud no longer shows it, its volumes free again. A server already gone succeeds.
+   */
+  deleteServer(id: string): Promise<void>;
 }
 
 /** Why a cloud call failed, in words a user can act on. */

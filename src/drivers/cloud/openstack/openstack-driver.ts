@@ -2,12 +2,16 @@ import { CloudError, type Attachment, type CloudDriver, type CloudType, type Cre
 import { KeystoneSession } from './keystone.js';
 import { OpenStackApi } from './openstack-api.js';
 import * as m from './openstack-models.js';
+import { deleteLeftoverPorts, deleteServerAndPort, portNameOf } from './server-deletion.js';
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** How long a bootable volume may take to become available before it can be marked bootable. */
 const VOLUME_READY_MS = 120_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Nova's `name` filter is an unanchored regular expression: this one matches `name` alone. */
+const exactNamePattern = (name: string) => `^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
 
 /** OpenStack (Keystone v3, Nova v2.1, Neutron v2.0, Cinder v3); also ArcherOS 2020, which is OpenStack-based. */
 export class OpenStackDriver implements CloudDriver {
@@ -93,9 +97,7 @@ export class OpenStackDriver implements CloudDriver {
   }
 
   async serverNameTaken(name: string): Promise<boolean> {
-    // Nova's name filter is a regular expression: anchor and escape it, then compare exactly
-    const pattern = `^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
-    const body = await this.api.request<{ servers: { name: string }[] }>(`look for a server named ${name}`, 'compute', 'GET', `/servers?name=${encodeURIComponent(pattern)}`);
+    const body = await this.api.request<{ servers: { name: string }[] }>(`look for a server named ${name}`, 'compute', 'GET', `/servers?name=${encodeURIComponent(exactNamePattern(name))}`);
     return body.servers.some((s) => s.name === name);
   }
 
@@ -186,10 +188,10 @@ export class OpenStackDriver implements CloudDriver {
     }
   }
 
-  /** The one item named exactly `name` (Cinder's filter is not trusted to be exact), null when none; several are a conflict. */
-  private onlyOne<T extends { id: string; name: string | null }>(call: string, what: string, name: string, items: T[] | undefined): T | null {
+  /** The one item named exactly `name` (the service's filter is not trusted to be exact), null when none; several are a conflict. */
+  private onlyOne<T extends { id: string; name: string | null }>(call: string, what: string, name: string, items: T[] | undefined, counts: (item: T) => boolean = () => true): T | null {
     if (!Array.isArray(items)) throw new CloudError('bad-response', this.cloud, call, `unexpected answer: no list of ${what}`);
-    const named = items.filter((i) => i.name === name);
+    const named = items.filter((i) => i.name === name && counts(i));
     if (named.length > 1) throw new CloudError('conflict', this.cloud, call, `${named.length} ${what} are named ${name}: ${named.map((i) => i.id).join(', ')}`);
     return named[0] ?? null;
   }
@@ -198,8 +200,9 @@ export class OpenStackDriver implements CloudDriver {
     const flavorId = input.flavorId ?? (await this.flavorFor(input));
     // a port carries the subnet, fixed IP and security group, whichever are given
     const fixedIp = input.fixedIp || input.subnetId ? [{ subnet_id: input.subnetId, ip_address: input.fixedIp }] : undefined;
+    await deleteLeftoverPorts(this.api, this.cloud, input.name);
     const port = await this.api.request<{ port: { id: string } }>(`create a port for server ${input.name}`, 'network', 'POST', '/ports', {
-      port: { network_id: input.networkId, name: `${input.name}-port`, fixed_ips: fixedIp, security_groups: input.securityGroupId ? [input.securityGroupId] : undefined },
+      port: { network_id: input.networkId, name: portNameOf(input.name), fixed_ips: fixedIp, security_groups: input.securityGroupId ? [input.securityGroupId] : undefined },
     });
     const server = {
       name: input.name,
@@ -226,5 +229,17 @@ export class OpenStackDriver implements CloudDriver {
   async getServer(id: string): Promise<Server> {
     const body = await this.api.request<{ server: m.NovaServer }>(`read server ${id}`, 'compute', 'GET', `/servers/${encodeURIComponent(id)}`);
     return m.toServer(body.server);
+  }
+
+  async findServer(name: string): Promise<Server | null> {
+    const what = `find server ${name}`;
+    const body = await this.api.request<{ servers: m.NovaServer[] }>(what, 'compute', 'GET', `/servers/detail?name=${encodeURIComponent(exactNamePattern(name))}`);
+    const found = this.onlyOne(`${what} (Nova GET /servers/detail)`, 'servers', name, body.servers, (s) => !m.isLeaving(s));
+    return found ? m.toServer(found) : null;
+  }
+
+  /** With the port createServer made for it: see deleteServerAndPort. */
+  async deleteServer(id: string): Promise<void> {
+    await deleteServerAndPort(this.api, this.cloud, id);
   }
 }

@@ -12,8 +12,13 @@ export interface NovaServer {
   id: string;
   name: string;
   status: string;
+  'OS-EXT-STS:task_state'?: string | null;
   addresses?: Record<string, { addr: string }[]>;
   fault?: { message?: string };
+}
+export interface NeutronPort {
+  id: string;
+  device_id: string;
 }
 export interface NeutronSubnet {
   id: string;
@@ -63,6 +68,9 @@ export const toServer = (s: NovaServer): Server => ({
   addresses: Object.fromEntries(Object.entries(s.addresses ?? {}).map(([net, addrs]) => [net, addrs.map((a) => a.addr)])),
   fault: s.fault?.message,
 });
+
+/** A server on its way out: being deleted, soft-deleted (reclaimed later), or DELETED. */
+export const isLeaving = (s: NovaServer): boolean => s.status === 'DELETED' || s.status === 'SOFT_DELETED' || s['OS-EXT-STS:task_state'] === 'deleting';
 
 export const toSubnet = (s: NeutronSubnet): Subnet => ({ id: s.id, name: s.name, networkId: s.network_id, cidr: s.cidr, gatewayIp: s.gateway_ip ?? undefined });
 

@@ -108,8 +108,7 @@ export abstract class SignedApiDriver<I extends CreateServerInput = CreateServer
 
   async findVolume(name: string): Promise<Volume | null> {
     const call = `find volume ${name}`;
-    const found = onlyOne(this.cloud, call, 'volumes', name, (v) => v.VolumeId, await this.list(call, '/volumes', 'Volumes', m.volume, { Name: name }));
-    return found ? m.toVolume(found) : null;
+    return onlyOne(this.cloud, call, 'volumes', name, (await this.list(call, '/volumes', 'Volumes', m.volume, { Name: name })).map(m.toVolume));
   }
 
   async deleteVolume(id: string): Promise<void> {
@@ -136,8 +135,7 @@ export abstract class SignedApiDriver<I extends CreateServerInput = CreateServer
 
   async findSnapshot(name: string): Promise<Snapshot | null> {
     const call = `find snapshot ${name}`;
-    const found = onlyOne(this.cloud, call, 'snapshots', name, (s) => s.SnapshotId, await this.list(call, '/snapshots', 'Snapshots', m.snapshot, { Name: name }));
-    return found ? m.toSnapshot(found) : null;
+    return onlyOne(this.cloud, call, 'snapshots', name, (await this.list(call, '/snapshots', 'Snapshots', m.snapshot, { Name: name })).map(m.toSnapshot));
   }
 
   async deleteSnapshot(id: string): Promise<void> {
@@ -151,6 +149,17 @@ export abstract class SignedApiDriver<I extends CreateServerInput = CreateServer
 
   async getServer(id: string): Promise<Server> {
     return this.one(`get server ${id}`, 'GET', `/servers/${enc(id)}`, 'Server', this.wire.server);
+  }
+
+  async findServer(name: string): Promise<Server | null> {
+    const call = `find server ${name}`;
+    const servers = await this.list(call, '/servers', 'Servers', this.wire.server, { Name: name });
+    return onlyOne(this.cloud, call, 'servers', name, servers.filter((s) => s.status !== 'DELETED'));
+  }
+
+  /** The contracts delete synchronously (204): once answered, the server is gone and its volumes are available. */
+  async deleteServer(id: string): Promise<void> {
+    await this.unlessGone(`delete server ${id}`, `/servers/${enc(id)}`);
   }
 
   protected list<S extends z.ZodType>(call: string, path: string, key: string, item: S, query: QueryValues = {}) {
@@ -174,8 +183,8 @@ export abstract class SignedApiDriver<I extends CreateServerInput = CreateServer
 export const enc = encodeURIComponent;
 
 /** The one item named exactly `name` (the `Name` filter is compared again), null when none; several are a conflict CloudError. */
-function onlyOne<T extends { Name: string }>(cloud: string, call: string, what: string, name: string, idOf: (item: T) => string, items: T[]): T | null {
-  const named = items.filter((i) => i.Name === name);
-  if (named.length > 1) throw new CloudError('conflict', cloud, call, `${named.length} ${what} are named ${name}: ${named.map(idOf).join(', ')}`);
+function onlyOne<T extends NamedRef>(cloud: string, call: string, what: string, name: string, items: T[]): T | null {
+  const named = items.filter((i) => i.name === name);
+  if (named.length > 1) throw new CloudError('conflict', cloud, call, `${named.length} ${what} are named ${name}: ${named.map((i) => i.id).join(', ')}`);
   return named[0] ?? null;
 }
