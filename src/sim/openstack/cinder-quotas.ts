@@ -1,6 +1,7 @@
 import { ApiError, forbidden } from './errors.js';
 import { cinderTime } from './ids.js';
 import { parseBool } from './input.js';
+import { quotaUpdate } from './quota-update.js';
 import { route, type Reply, type Route, type SimRequest } from './router.js';
 import type { SimState } from './state.js';
 
@@ -29,6 +30,7 @@ export const poolAllocated = (state: SimState, pool: string) => [...state.volume
 
 export const cinderQuotaRoutes: Route[] = [
   route('GET', '/v3/os-quota-sets/:projectId', showQuota),
+  route('PUT', '/v3/os-quota-sets/:projectId', updateQuota),
   route('GET', '/v3/os-quota-sets/:projectId/defaults', (req) => ({ status: 200, body: { quota_set: { id: req.params.projectId, ...limits(req.state) } } })),
   route('GET', '/v3/limits', showLimits),
   route('GET', '/v3/scheduler-stats/get_pools', listPools),
@@ -38,6 +40,15 @@ function limits(state: SimState): Record<string, number> {
   const q = state.volumeQuota;
   const perType = [...state.volumeTypes.values()].flatMap((t) => [`volumes_${t.name}`, `gigabytes_${t.name}`, `snapshots_${t.name}`].map((k) => [k, -1] as const));
   return { volumes: q.volumes, gigabytes: q.gigabytes, snapshots: q.snapshots, per_volume_gigabytes: -1, backups: 10, backup_gigabytes: 1000, groups: 10, ...Object.fromEntries(perType) };
+}
+
+/** Sets the limits an operator changes (volumes, gigabytes, snapshots; the others stay as they are). */
+function updateQuota(req: SimRequest): Reply {
+  const current = limits(req.state);
+  const set = quotaUpdate(req, 'volume', current, usageByKey(req.state, req.params.projectId));
+  const q = req.state.volumeQuota;
+  for (const key of ['volumes', 'gigabytes', 'snapshots'] as const) if (set[key] !== undefined) q[key] = set[key];
+  return { status: 200, body: { quota_set: { ...limits(req.state), ...set } } };
 }
 
 function showQuota(req: SimRequest): Reply {

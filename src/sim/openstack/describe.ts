@@ -9,7 +9,7 @@ export function describeSeed(state: SimState, o: { dir: string; ownDir: boolean;
   const url = state.options.publicUrl;
   const lines = [
     `OpenStack simulator: Keystone v3, Nova v2.1, Neutron v2.0, Cinder v3`,
-    `  data: ${o.dir}${o.ownDir ? ' (temporary, removed on exit)' : ''}; token TTL ${state.options.tokenTtlSeconds} s${o.latencyMs ? `; ${o.latencyMs} ms added to every answer` : ''}`,
+    `  data: ${o.dir}${o.ownDir ? ' (temporary, removed on exit)' : ''}; token TTL ${state.options.tokenTtlSeconds} s; compute host of ${state.options.hostVcpus} vCPUs${o.latencyMs ? `; ${o.latencyMs} ms added to every answer` : ''}`,
     `  identity ${url}${SERVICE_PATHS.identity}  compute ${url}${SERVICE_PATHS.compute}  network ${url}${SERVICE_PATHS.network}  volumev3 ${url}${SERVICE_PATHS.volume(project.id)}`,
     `  domain ${DEFAULT_DOMAIN.name} (${DEFAULT_DOMAIN.id}); project ${project.name} ${project.id}; user ${o.user} ${user.id} password ${o.password}, roles ${user.roles.map((r) => r.name).join(', ')}`,
     `  flavors:`,

@@ -13,7 +13,7 @@ const DEFAULT_PORT = 5000;
 
 /**
  * `ferry sim openstack --listen HOST:PORT [--dir DIR] [--user U] [--password P] [--project P]
- * [--token-ttl SECONDS] [--latency-ms N]`: Keystone, Nova, Neutron and Cinder on one port until
+ * [--token-ttl SECONDS] [--latency-ms N] [--host-vcpus N]`: Keystone, Nova, Neutron and Cinder on one port until
  * SIGTERM or SIGINT.
  */
 export async function runSimulator(args: string[]): Promise<number> {
@@ -27,6 +27,8 @@ export async function runSimulator(args: string[]): Promise<number> {
       project: { type: 'string', default: 'demo' },
       'token-ttl': { type: 'string', default: '3600' },
       'latency-ms': { type: 'string', default: '0' },
+      // the compute host's size: builds beyond it fail as Nova's scheduler fails them (NoValidHost)
+      'host-vcpus': { type: 'string', default: '64' },
     },
   });
   const listen = parseAddress(values.listen, DEFAULT_PORT);
@@ -36,12 +38,15 @@ export async function runSimulator(args: string[]): Promise<number> {
   const latencyMs = Number(values['latency-ms']);
   if (!Number.isInteger(latencyMs) || latencyMs < 0) throw new Error(`--latency-ms must be a whole number of milliseconds, got "${values['latency-ms']}"`);
 
+  const hostVcpus = Number(values['host-vcpus']);
+  if (!Number.isInteger(hostVcpus) || hostVcpus < 1) throw new Error(`--host-vcpus must be a positive whole number, got "${values['host-vcpus']}"`);
+
   const ownDir = values.dir === undefined;
   const dir = ownDir ? await mkdtemp(path.join(os.tmpdir(), 'ferry-sim-openstack-')) : path.resolve(values.dir!);
   await mkdir(path.join(dir, 'volumes'), { recursive: true });
   await mkdir(path.join(dir, 'snapshots'), { recursive: true });
 
-  const state = new SimState({ dir, tokenTtlSeconds, publicUrl: '' });
+  const state = new SimState({ dir, tokenTtlSeconds, publicUrl: '', hostVcpus });
   seed(state, { project: values.project!, user: values.user!, password: values.password! });
   const stopped = waitForStopSignal();
   let server;

@@ -207,6 +207,15 @@ function attachPort(req: SimRequest, server: Server, n: NetworkRequest): void {
   }
 }
 
+/** Why the build fails: the scheduler finds no host with room for the flavor, or a name asks for a failure. */
+function buildFailure(state: SimState, server: Server): string | undefined {
+  const capacity = state.options.hostVcpus;
+  const vcpus = state.flavors.get(server.flavorId)?.vcpus ?? 0;
+  if (capacity !== undefined && state.hostVcpusUsed(server.id) + vcpus > capacity) return 'No valid host was found. There are not enough hosts available.';
+  if (server.name.includes('fail-boot')) return `Build of instance ${server.id} aborted: simulated boot failure (the server name contains "fail-boot").`;
+  return undefined;
+}
+
 /** The compute host's verdict, a moment after the request. */
 function finishBuild(state: SimState, id: string): void {
   const server = state.servers.get(id);
@@ -214,10 +223,11 @@ function finishBuild(state: SimState, id: string): void {
   const now = new Date();
   server.updatedAt = now;
   server.taskState = null;
-  if (server.name.includes('fail-boot')) {
+  const failure = buildFailure(state, server);
+  if (failure) {
     server.status = 'ERROR';
     server.vmState = 'error';
-    server.fault = { code: 500, created: now, message: `Build of instance ${server.id} aborted: simulated boot failure (the server name contains "fail-boot").` };
+    server.fault = { code: 500, created: now, message: failure };
     releaseServerResources(state, server);
     return;
   }

@@ -1,4 +1,5 @@
 import { atLeast } from './microversion.js';
+import { quotaUpdate } from './quota-update.js';
 import { route, type Reply, type Route, type SimRequest } from './router.js';
 import { AVAILABILITY_ZONE } from './seed.js';
 
@@ -6,6 +7,7 @@ import { AVAILABILITY_ZONE } from './seed.js';
 
 export const novaQuotaRoutes: Route[] = [
   route('GET', '/v2.1/os-quota-sets/:projectId', (req) => quotaSet(req, false)),
+  route('PUT', '/v2.1/os-quota-sets/:projectId', updateQuota),
   route('GET', '/v2.1/os-quota-sets/:projectId/detail', (req) => quotaSet(req, true)),
   route('GET', '/v2.1/os-quota-sets/:projectId/defaults', (req) => ({ status: 200, body: { quota_set: { id: req.params.projectId, ...limits(req) } } })),
   route('GET', '/v2.1/limits', showLimits),
@@ -26,6 +28,17 @@ function limits(req: SimRequest): Record<string, number> {
     ...(!atLeast(req.version, 2, 36) && { fixed_ips: -1, floating_ips: -1, security_group_rules: -1, security_groups: -1 }),
     ...(!atLeast(req.version, 2, 57) && { injected_file_content_bytes: 10240, injected_file_path_bytes: 255, injected_files: 5 }),
   };
+}
+
+/** Sets cores, ram and instances (the other keys are accepted and left as they are). */
+function updateQuota(req: SimRequest): Reply {
+  const used = req.state.computeUsage(req.params.projectId);
+  const set = quotaUpdate(req, 'compute', limits(req), { cores: used.cores, ram: used.ramMiB, instances: used.instances });
+  const q = req.state.computeQuota;
+  if (set.cores !== undefined) q.cores = set.cores;
+  if (set.ram !== undefined) q.ramMiB = set.ram;
+  if (set.instances !== undefined) q.instances = set.instances;
+  return { status: 200, body: { quota_set: limits(req) } };
 }
 
 function quotaSet(req: SimRequest, detail: boolean): Reply {

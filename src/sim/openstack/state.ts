@@ -215,6 +215,8 @@ export interface SimOptions {
   tokenTtlSeconds: number;
   /** http://HOST:PORT, the root of every catalog URL */
   publicUrl: string;
+  /** vCPUs of the one compute host: a build that does not fit goes to ERROR (NoValidHost) */
+  hostVcpus?: number;
 }
 
 /** How long the simulated cloud takes to do things, in ms. */
@@ -282,6 +284,13 @@ export class SimState {
       usage.ramMiB += f?.ramMiB ?? 0;
     }
     return usage;
+  }
+
+  /** vCPUs the compute host gives to servers other than `except` (those in ERROR hold none). */
+  hostVcpusUsed(except: string): number {
+    let used = 0;
+    for (const s of this.servers.values()) if (s.id !== except && s.status !== 'ERROR') used += this.flavors.get(s.flavorId)?.vcpus ?? 0;
+    return used;
   }
 
   /** Cinder counts snapshot sizes in `gigabytes` too. */
