@@ -14,6 +14,8 @@ export class NotificationHub {
   private closed = false;
   private retryMs = 200;
   private timer?: NodeJS.Timeout;
+  /** LISTENs run one after another: pg deprecates queueing a query while another runs */
+  private listens: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly url: string, private readonly log: Logger) {}
 
@@ -26,7 +28,8 @@ export class NotificationHub {
     if (!set) {
       set = new Set();
       this.handlers.set(channel, set);
-      this.client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`).catch((err) => this.log.warn({ err }, 'LISTEN failed'));
+      const client = this.client;
+      if (client) this.listens = this.listens.then(() => client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)).catch((err) => this.log.warn({ err }, 'LISTEN failed'));
     }
     set.add(handler);
     return () => set.delete(handler);
@@ -40,6 +43,7 @@ export class NotificationHub {
     await client.connect();
     for (const channel of this.handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     this.client = client;
+    this.listens = Promise.resolve();
     this.retryMs = 200;
   }
 
