@@ -16,6 +16,7 @@ export type TaskEventType =
   | 'conversion.started'
   | 'conversion.finished'
   | 'instance.created'
+  | 'instance.deleted'
   | 'warning'
   | 'error'
   | 'retry';

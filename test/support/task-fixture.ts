@@ -56,13 +56,13 @@ export interface TaskWorld {
  * that says which simulated server it is, an agent serving two disk images, and a Ferry with a
  * license, a cloud connection, the transport and the agent host registered through REST.
  */
-export async function startTaskWorld(config: Partial<FerryConfig> = {}): Promise<TaskWorld> {
+export async function startTaskWorld(config: Partial<FerryConfig> = {}, simArgs: string[] = []): Promise<TaskWorld> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ferry-tasks-'));
   const images = { boot: path.join(dir, 'boot.img'), data: path.join(dir, 'data.img') };
   makeBootDisk(images.boot);
   execFileSync('truncate', ['-s', `${16 * MiB}`, images.data]);
   await scribble(images.data, 3 * MiB, MiB);
-  const sim = await spawnSimulator('openstack', ['--dir', path.join(dir, 'cloud')]);
+  const sim = await spawnSimulator('openstack', ['--dir', path.join(dir, 'cloud'), ...simArgs]);
   const serverId = /transport server: \S+ (\S+)/.exec(sim.output())?.[1];
   if (!serverId) throw new Error(`the simulator did not print its transport server: ${sim.output()}`);
   const [transport, agent] = await Promise.all([

@@ -183,7 +183,7 @@ export class TaskService {
     return this.locked(id, async (em, task) => {
       const step = task.failedStep;
       await changeState(em, task, 'continued', step ? `continued from ${step}` : undefined);
-      if (step === 'await-server' || (step === 'boot' && task.targetServerId)) task.targetServerId = undefined; // the server that failed stays; a new one boots
+      // a server that went to ERROR is deleted by the boot step, which then boots a new one
       task.step = step === 'await-server' ? 'boot' : step;
       task.dueAt = new Date();
       task.failedStep = undefined;
