@@ -1,0 +1,52 @@
+import { asArray, moRef, moRefXml, text, textXml, type MoRef, type XmlNode } from './soap-xml.js';
+import type { VimSession } from './vim-session.js';
+import { VSphereError } from './vsphere-error.js';
+
+/** One managed object with the properties asked for (absent when vSphere has no value). */
+export interface ObjectProps {
+  ref: MoRef;
+  props: Map<string, unknown>;
+}
+
+/** The session was renewed mid-walk: paging tokens and views of the old one are gone. */
+export class SessionRenewed extends Error {}
+
+const PAGE = 500;
+
+/**
+ * Every object of the given types under the root folder, with the given properties: one
+ * ContainerView, then RetrievePropertiesEx and ContinueRetrievePropertiesEx page by page.
+ */
+export async function retrieveAll(session: VimSession, pathsByType: Record<string, string[]>): Promise<ObjectProps[]> {
+  const { viewManager, rootFolder, propertyCollector } = session.content;
+  const generation = session.generation;
+  const types = Object.keys(pathsByType);
+  const created = await session.call('CreateContainerView', viewManager, moRefXml('container', rootFolder) + types.map((t) => textXml('type', t)).join('') + textXml('recursive', true), 'open a view of the inventory (CreateContainerView)');
+  const view = moRef(created.returnval);
+  if (!view) throw new VSphereError('bad-response', session.platform, 'open a view of the inventory (CreateContainerView)', 'no view in the answer');
+  const found: ObjectProps[] = [];
+  try {
+    const propSets = types.map((t) => `<propSet>${textXml('type', t)}${textXml('all', false)}${pathsByType[t].map((p) => textXml('pathSet', p)).join('')}</propSet>`).join('');
+    const objectSet = `<objectSet>${moRefXml('obj', view)}${textXml('skip', true)}<selectSet xsi:type="TraversalSpec">${textXml('name', 'view')}${textXml('type', 'ContainerView')}${textXml('path', 'view')}${textXml('skip', false)}</selectSet></objectSet>`;
+    let page = await session.call('RetrievePropertiesEx', propertyCollector, `<specSet>${propSets}${objectSet}</specSet><options>${textXml('maxObjects', PAGE)}</options>`, 'read the inventory (RetrievePropertiesEx)');
+    for (;;) {
+      if (session.generation !== generation) throw new SessionRenewed();
+      const result = page.returnval as XmlNode | undefined;
+      for (const o of asArray<XmlNode>(result?.objects)) {
+        const ref = moRef(o.obj);
+        if (!ref) continue;
+        found.push({ ref, props: new Map(asArray<XmlNode>(o.propSet).map((p) => [text(p.name) ?? '', p.val])) });
+      }
+      const token = text(result?.token);
+      if (!token) break;
+      page = await session.call('ContinueRetrievePropertiesEx', propertyCollector, textXml('token', token), 'read the inventory (ContinueRetrievePropertiesEx)');
+    }
+  } catch (err) {
+    // a call that renewed the session was sent again with a token or view of the old one
+    if (session.generation !== generation) throw new SessionRenewed();
+    throw err;
+  } finally {
+    if (session.generation === generation) await session.call('DestroyView', view, '', 'close the view (DestroyView)').catch(() => undefined);
+  }
+  return found;
+}
