@@ -14,6 +14,7 @@ export enum UserErrorCode {
   UNAVAILABLE = 'UNAVAILABLE',
   CLOUD_ERROR = 'CLOUD_ERROR',
   TRANSPORT_ERROR = 'TRANSPORT_ERROR',
+  VSPHERE_ERROR = 'VSPHERE_ERROR',
 }
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation was refused.' });
 

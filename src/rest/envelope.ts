@@ -22,6 +22,7 @@ const httpStatus: Record<ErrorCode, number> = {
   NOT_IMPLEMENTED: 501,
   UNAVAILABLE: 503,
   CLOUD_ERROR: 502,
+  VSPHERE_ERROR: 502,
   TRANSPORT_ERROR: 502,
 };
 
@@ -35,6 +36,6 @@ export function successEnvelope(style: CodeStyle, msg: string, data: unknown): E
 export function sendFailure(res: Response, style: CodeStyle, error: ServiceError, status = httpStatus[error.code]): void {
   if (error.retryAfterSeconds) res.setHeader('Retry-After', String(error.retryAfterSeconds));
   const code = style === 'bool' ? false : (error.legacyCode ?? INT_FAILURE);
-  const body: Envelope = { Code: code, Msg: error.message, Data: error.repeated ? { ID: '', Repeated: error.repeated } : null };
+  const body: Envelope = { Code: code, Msg: error.message, Data: error.legacyData ?? (error.repeated ? { ID: '', Repeated: error.repeated } : null) };
   res.status(status).json(body);
 }

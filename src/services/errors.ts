@@ -13,7 +13,9 @@ export type ErrorCode =
   /** a cloud refused or failed a call; the message names the cloud and the call */
   | 'CLOUD_ERROR'
   /** a transport server could not be reached, or refused or failed a call; the message names its address */
-  | 'TRANSPORT_ERROR';
+  | 'TRANSPORT_ERROR'
+  /** a vCenter or ESXi refused or failed a call; the message names the platform and the call */
+  | 'VSPHERE_ERROR';
 
 export interface ServiceError {
   code: ErrorCode;
@@ -26,6 +28,8 @@ export interface ServiceError {
   legacyCode?: number;
   /** the names already taken in the cloud */
   repeated?: string[];
+  /** what the legacy API puts in `Data` with this refusal */
+  legacyData?: unknown;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ServiceError };

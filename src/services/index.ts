@@ -5,6 +5,7 @@ import { CloudService } from './clouds/cloud-service.js';
 import { TransportService } from './transports/transport-service.js';
 import { HostService } from './hosts/host-service.js';
 import { TaskService } from './tasks/task-service.js';
+import { VSphereService } from './vsphere/vsphere-service.js';
 
 /** The domain services: the one place where business rules live. REST and GraphQL both call these. */
 export interface Services {
@@ -14,6 +15,7 @@ export interface Services {
   transports: TransportService;
   hosts: HostService;
   tasks: TaskService;
+  vsphere: VSphereService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -26,6 +28,7 @@ export function createServices(deps: ServiceDeps): Services {
     transports,
     hosts: new HostService(deps, transports),
     tasks: new TaskService(deps, clouds, transports),
+    vsphere: new VSphereService(deps, transports),
   };
 }
 

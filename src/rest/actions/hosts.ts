@@ -1,64 +1,13 @@
 import { z } from 'zod';
-import type { SourceHost } from '../../../entities/index.js';
 import { action, type RestAction, type RestRoutes } from '../action.js';
 import { text } from '../input.js';
-import { legacyTime } from '../legacy-time.js';
+import { detail, listed } from './host-views.js';
+import { listedPlatform, vsphereActions } from './vsphere.js';
 
 /** Bounded strings whose rules (and messages) are the service's. */
 const field = z.string().max(1024);
 const optional = field.optional();
 const hostId = z.object({ Id: text(64) });
-const num = (bigint?: string | null) => (bigint == null ? null : Number(bigint));
-
-/** One agent host of ListHosts, keys as documented. */
-const listed = (h: SourceHost) => ({
-  ID: h.id,
-  Name: h.name,
-  MgntAddr: h.mgntAddr,
-  OsName: h.osName ?? '',
-  TotalSize: num(h.totalSize),
-  CreatedTime: legacyTime(h.createdAt),
-  Agent: h.agent,
-  Offline: h.offline,
-});
-
-/** GetPackerHost's Data, keys in the documented order; the vSphere-only keys are empty for an agent host. */
-const detail = ({ host: h, inTask }: { host: SourceHost; inTask: boolean }) => ({
-  Id: h.id,
-  Name: h.name,
-  MgntAddr: h.mgntAddr,
-  TransName: h.transport?.unwrap().name ?? null,
-  TransId: h.transport?.id ?? null,
-  TransAddr: h.transport?.unwrap().mgntAddr ?? null,
-  OsType: h.osType ?? '',
-  OsName: h.osName ?? '',
-  CPU: h.cpu ?? null,
-  Sockets: h.sockets ?? null,
-  Memory: num(h.memory),
-  Manufacturer: h.manufacturer ?? '',
-  TotalSize: num(h.totalSize),
-  HostType: h.hostType ?? '',
-  CreatedTime: legacyTime(h.createdAt),
-  Agent: h.agent,
-  Offline: h.offline,
-  InTask: inTask,
-  CanNotMigrate: h.canNotMigrate,
-  CNMReason: h.cnmReason ?? '',
-  VolumeInfos: h.volumes.getItems().map((v) => ({
-    Path: v.path,
-    Type: v.type,
-    Filesystem: v.filesystem ?? '',
-    PartitionTable: v.partitionTable ?? '',
-    Capacity: Number(v.capacity),
-    UseType: v.useType ?? '',
-    FreeSpace: num(v.freeSpace),
-    FreeSpaceNotEnough: v.freeSpaceNotEnough,
-    CanNotBeMigrated: v.canNotBeMigrated,
-    CanNotBeMigratedReason: v.canNotBeMigratedReason ?? '',
-  })),
-  VMHostUuid: '',
-  NetInterfaces: h.netInterfaces.getItems().map((n) => ({ Name: n.name ?? '', Mac: n.mac, SubNets: n.ips.map((ip) => ({ Ip: ip })) })),
-});
 
 const hostActions: Record<string, RestAction> = {
   AddPackerHost: action({
@@ -100,10 +49,12 @@ const hostActions: Record<string, RestAction> = {
   ListHosts: action({
     code: 'bool',
     input: z.object({ Name: optional, MgntAddr: optional, TaskFree: z.boolean().optional() }),
-    run: (c, b) => c.services.hosts.list({ name: b.Name, mgntAddr: b.MgntAddr, taskFree: b.TaskFree }),
+    run: async (c, b) => {
+      const hosts = await c.services.hosts.list({ name: b.Name, mgntAddr: b.MgntAddr, taskFree: b.TaskFree });
+      return hosts.ok ? { ok: true as const, value: { hosts: hosts.value, platforms: await c.services.vsphere.list() } } : hosts;
+    },
     success: 'List Hosts Success.',
-    // the vSphere platforms come with the vSphere capability
-    data: (hosts) => ({ AgentHosts: hosts.map(listed), VSPlatforms: [] }),
+    data: ({ hosts, platforms }) => ({ AgentHosts: hosts.map(listed), VSPlatforms: platforms.map(listedPlatform) }),
   }),
   GetPackerHost: action({
     code: 'bool',
@@ -112,6 +63,7 @@ const hostActions: Record<string, RestAction> = {
     success: 'Get Packer Host Success.',
     data: detail,
   }),
+  ...vsphereActions,
 };
 
 export const hostRoutes: RestRoutes = {
