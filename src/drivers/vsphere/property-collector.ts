@@ -50,3 +50,11 @@ export async function retrieveAll(session: VimSession, pathsByType: Record<strin
   }
   return found;
 }
+
+/** Some properties of one object (RetrievePropertiesEx on it alone). */
+export async function retrieveOne(session: VimSession, ref: MoRef, paths: string[]): Promise<Map<string, unknown>> {
+  const spec = `<specSet><propSet>${textXml('type', ref.type)}${textXml('all', false)}${paths.map((p) => textXml('pathSet', p)).join('')}</propSet><objectSet>${moRefXml('obj', ref)}${textXml('skip', false)}</objectSet></specSet><options/>`;
+  const answer = await session.call('RetrievePropertiesEx', session.content.propertyCollector, spec, `read ${ref.type} ${ref.value}`);
+  const [object] = asArray<XmlNode>((answer.returnval as XmlNode | undefined)?.objects);
+  return new Map(asArray<XmlNode>(object?.propSet).map((p) => [text(p.name) ?? '', p.val]));
+}
