@@ -1,0 +1,311 @@
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnVcsim, vcsimBinary, type VcsimProcess } from './support/vcsim.js';
+import { sleep } from './support/wait.js';
+
+// Raw SOAP, hand-written, as little as each check needs.
+
+const envelope = (body: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ` +
+  `xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
+
+const SERVICE_CONTENT = `<RetrieveServiceContent xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>`;
+const CURRENT_TIME = `<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance</_this></CurrentTime>`;
+
+/** The managed objects a client finds in the ServiceContent (ids differ: vCenter "SessionManager", ESXi "ha-sessionmgr"). */
+interface Content {
+  rootFolder: string;
+  propertyCollector: string;
+  viewManager: string;
+  sessionManager: string;
+}
+const login = (c: Content, user: string, password: string) =>
+  `<Login xmlns="urn:vim25"><_this type="SessionManager">${c.sessionManager}</_this><userName>${user}</userName><password>${password}</password></Login>`;
+/** every object of `types` below the root folder */
+const containerView = (c: Content, types: string[]) =>
+  `<CreateContainerView xmlns="urn:vim25"><_this type="ViewManager">${c.viewManager}</_this><container type="Folder">${c.rootFolder}</container>` +
+  types.map((t) => `<type>${t}</type>`).join('') +
+  `<recursive>true</recursive></CreateContainerView>`;
+/** `paths` of each type, for every object in view `view` */
+const retrieveFromView = (c: Content, view: string, props: Record<string, string[]>) =>
+  `<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">${c.propertyCollector}</_this><specSet>` +
+  Object.entries(props)
+    .map(([type, paths]) => `<propSet><type>${type}</type>${paths.map((p) => `<pathSet>${p}</pathSet>`).join('')}</propSet>`)
+    .join('') +
+  `<objectSet><obj type="ContainerView">${view}</obj><skip>true</skip>` +
+  `<selectSet xsi:type="TraversalSpec"><type>ContainerView</type><path>view</path><skip>false</skip></selectSet></objectSet>` +
+  `</specSet><options/></RetrievePropertiesEx>`;
+const rootName = (c: Content) =>
+  `<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">${c.propertyCollector}</_this><specSet><propSet><type>Folder</type><pathSet>name</pathSet></propSet>` +
+  `<objectSet><obj type="Folder">${c.rootFolder}</obj></objectSet></specSet><options/></RetrievePropertiesEx>`;
+
+interface SoapAnswer {
+  status: number;
+  xml: string;
+  cookie?: string;
+}
+
+/** POSTs one SOAP body to the simulator's /sdk (https through `agent`, or plain http). */
+function soap(sim: VcsimProcess, body: string, o: { agent?: https.Agent; cookie?: string } = {}): Promise<SoapAnswer> {
+  const url = new URL(sim.url);
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      url,
+      {
+        method: 'POST',
+        agent: o.agent,
+        headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'urn:vim25/7.0', ...(o.cookie && { cookie: o.cookie }) },
+      },
+      (res) => {
+        let xml = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (xml += d));
+        res.on('end', () => {
+          const set = res.headers['set-cookie']?.map((c) => /vmware_soap_session=[^;]+/.exec(c)?.[0]).find(Boolean);
+          resolve({ status: res.statusCode!, xml, cookie: set ?? o.cookie });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(envelope(body));
+  });
+}
+
+/**
+ * An agent that trusts the simulator's self-signed certificate only when its SHA-1 fingerprint is
+ * `thumbprint`: the certificate is fetched (untrusted, nothing sent), compared, then trusted as the
+ * only CA, and every later connection is pinned again in checkServerIdentity.
+ */
+async function pinnedAgent(sim: VcsimProcess, thumbprint = sim.thumbprint): Promise<https.Agent> {
+  const { hostname, port } = new URL(sim.url);
+  const cert = await new Promise<tls.PeerCertificate>((resolve, reject) => {
+    const socket = tls.connect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate());
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+  const pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  return new https.Agent({
+    ca: pem,
+    checkServerIdentity: (_host, peer) =>
+      peer.fingerprint === thumbprint ? undefined : new Error(`certificate ${peer.fingerprint} is not the pinned ${thumbprint}`),
+  });
+}
+
+const tag = (xml: string, name: string) => new RegExp(`<${name}[^>]*>([^<]*)</${name}>`).exec(xml)?.[1];
+
+interface Obj {
+  type: string;
+  id: string;
+  props: Record<string, string>;
+}
+/** The objects of a RetrievePropertiesEx answer; a reference-valued property gives its id. */
+function objects(xml: string): Obj[] {
+  return [...xml.matchAll(/<objects>([\s\S]*?)<\/objects>/g)].map(([, o]) => {
+    const [, type, id] = /<obj type="([^"]+)">([^<]+)<\/obj>/.exec(o)!;
+    const props = Object.fromEntries([...o.matchAll(/<propSet><name>([^<]+)<\/name><val[^>]*>([^<]*)<\/val><\/propSet>/g)].map(([, n, v]) => [n, v]));
+    return { type, id, props };
+  });
+}
+
+async function serviceContent(sim: VcsimProcess, agent?: https.Agent): Promise<Content> {
+  const res = await soap(sim, SERVICE_CONTENT, { agent });
+  expect(res.status, res.xml).toBe(200);
+  const [rootFolder, propertyCollector, viewManager, sessionManager] = ['rootFolder', 'propertyCollector', 'viewManager', 'sessionManager'].map((t) => tag(res.xml, t)!);
+  return { rootFolder, propertyCollector, viewManager, sessionManager };
+}
+
+async function loggedIn(sim: VcsimProcess, agent?: https.Agent): Promise<{ c: Content; cookie: string }> {
+  const c = await serviceContent(sim, agent);
+  const res = await soap(sim, login(c, sim.username, sim.password), { agent });
+  expect(res.status, res.xml).toBe(200);
+  expect(res.cookie).toBeDefined();
+  return { c, cookie: res.cookie! };
+}
+
+/** Login, a recursive ContainerView of `types` from the root folder, their `paths`. */
+async function inventory(sim: VcsimProcess, props: Record<string, string[]>, agent?: https.Agent): Promise<Obj[]> {
+  const { c, cookie } = await loggedIn(sim, agent);
+  const view = await soap(sim, containerView(c, Object.keys(props)), { agent, cookie });
+  expect(view.status, view.xml).toBe(200);
+  const res = await soap(sim, retrieveFromView(c, tag(view.xml, 'returnval')!, props), { agent, cookie });
+  expect(res.status, res.xml).toBe(200);
+  return objects(res.xml);
+}
+
+describe('vcsim (govmomi simulator) harness', () => {
+  beforeAll(async () => {
+    await vcsimBinary(); // built once into the cache (CI builds it in .ci/run)
+  }, 600_000);
+
+  describe('vCenter and ESXi modes over TLS, the printed thumbprint pinned', () => {
+    let vpx: VcsimProcess;
+    let esx: VcsimProcess;
+    beforeAll(async () => {
+      [vpx, esx] = await Promise.all([spawnVcsim({ mode: 'vpx' }), spawnVcsim({ mode: 'esx', vms: 3 })]);
+    });
+    afterAll(async () => {
+      await Promise.all([vpx?.stop(), esx?.stop()]);
+    });
+
+    it('serves /sdk on a loopback https URL with vSphere-style thumbprints', () => {
+      for (const sim of [vpx, esx]) {
+        expect(sim.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/sdk$/);
+        expect(sim.thumbprint).toMatch(/^([0-9A-F]{2}:){19}[0-9A-F]{2}$/);
+        expect(sim.sha256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+        expect([sim.username, sim.password]).toEqual(['user', 'pass']);
+      }
+    });
+
+    it('answers RetrieveServiceContent as a VirtualCenter (vpx) and a HostAgent (esx)', async () => {
+      for (const [sim, apiType] of [
+        [vpx, 'VirtualCenter'],
+        [esx, 'HostAgent'],
+      ] as const) {
+        const res = await soap(sim, SERVICE_CONTENT, { agent: await pinnedAgent(sim) });
+        expect(res.status).toBe(200);
+        expect(tag(res.xml, 'apiType')).toBe(apiType);
+        expect(tag(res.xml, 'rootFolder')).toBeTruthy();
+      }
+    });
+
+    it('the certificate is the one printed: SHA-256 too, and a pin on another thumbprint is refused', async () => {
+      const { hostname, port } = new URL(vpx.url);
+      const cert = await new Promise<tls.PeerCertificate>((resolve, reject) => {
+        const s = tls.connect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+          resolve(s.getPeerCertificate());
+          s.end();
+        });
+        s.on('error', reject);
+      });
+      expect(cert.fingerprint).toBe(vpx.thumbprint);
+      expect(cert.fingerprint256).toBe(vpx.sha256);
+
+      const wrong = vpx.thumbprint.replace(/^../, vpx.thumbprint.startsWith('00') ? '01' : '00');
+      await expect(soap(vpx, SERVICE_CONTENT, { agent: await pinnedAgent(vpx, wrong) })).rejects.toThrow(/not the pinned/);
+    });
+
+    it('an ESXi host has one datacenter, one host, no cluster, and the VMs asked for', async () => {
+      expect(esx.counts).toEqual({ datacenters: 1, hosts: 1, clusters: 0, vms: 3, folders: 5 });
+      const vms = await inventory(esx, { VirtualMachine: ['name'] }, await pinnedAgent(esx));
+      expect(vms).toHaveLength(3);
+    });
+  });
+
+  it('builds the topology asked for: datacenters, clusters, standalone hosts, a datacenter in a folder, VM folders 3 deep', async () => {
+    const [dc, cluster, clusterHost, host, vm, folder, depth] = [3, 2, 2, 2, 2, 1, 3];
+    const sim = await spawnVcsim({ datacenters: dc, clusters: cluster, clusterHosts: clusterHost, hosts: host, vms: vm, folders: folder, folderDepth: depth });
+    try {
+      const expected = {
+        datacenters: dc,
+        clusters: dc * cluster,
+        hosts: dc * (host + cluster * clusterHost),
+        vms: dc * (host + cluster) * vm, // per standalone host and per cluster
+        // root, each datacenter's vm/host/datastore/network, a folder + 4 sub-folders per foldered
+        // datacenter, and the nested chain in each datacenter
+        folders: 1 + dc * 4 + folder * 5 + dc * depth,
+      };
+      expect(sim.counts).toEqual(expected);
+
+      const all = await inventory(
+        sim,
+        { Datacenter: ['name', 'parent'], ClusterComputeResource: ['name'], HostSystem: ['name'], VirtualMachine: ['name', 'parent'], Folder: ['name', 'parent'] },
+        await pinnedAgent(sim),
+      );
+      const of = (type: string) => all.filter((o) => o.type === type);
+      expect({
+        datacenters: of('Datacenter').length,
+        clusters: of('ClusterComputeResource').length,
+        hosts: of('HostSystem').length,
+        vms: of('VirtualMachine').length,
+        folders: of('Folder').length + 1, // the view lists what is below the root folder
+      }).toEqual(expected);
+
+      const byId = new Map(all.map((o) => [o.id, o]));
+      const name = (id: string | undefined) => (id && byId.get(id)?.props.name) ?? null;
+      // the last datacenter is in folder F0 under the root folder (which the view does not list)
+      expect(of('Datacenter').map((d) => [d.props.name, byId.has(d.props.parent) ? name(d.props.parent) : 'root']).sort()).toEqual([
+        ['DC0', 'root'],
+        ['DC1', 'root'],
+        ['DC2', 'F0'],
+      ]);
+      // in every datacenter a VM sits 3 folders deep: …/DCn_NF1/DCn_NF2/DCn_NF3/VM
+      for (let n = 0; n < dc; n++) {
+        const deepest = of('VirtualMachine').filter((v) => name(v.props.parent) === `DC${n}_NF3`);
+        expect(deepest.length).toBeGreaterThan(0);
+        const nf3 = byId.get(deepest[0].props.parent)!;
+        const nf2 = byId.get(nf3.props.parent)!;
+        expect([nf2.props.name, name(nf2.props.parent)]).toEqual([`DC${n}_NF2`, `DC${n}_NF1`]);
+      }
+    } finally {
+      await sim.stop();
+    }
+    expect(sim.proc.exitCode).toBe(0); // SIGTERM: a clean exit
+  });
+
+  it('refuses a bad password with InvalidLogin, and accepts only the configured user', async () => {
+    const sim = await spawnVcsim({ username: 'ferry@vsphere.local', password: 'S3cret!', vms: 1 });
+    try {
+      expect([sim.username, sim.password]).toEqual(['ferry@vsphere.local', 'S3cret!']);
+      const agent = await pinnedAgent(sim);
+      const c = await serviceContent(sim, agent);
+      for (const [user, password] of [
+        ['ferry@vsphere.local', 'wrong'],
+        ['user', 'pass'], // the simulator's defaults are not accepted beside the configured user
+        ['other', 'S3cret!'],
+      ]) {
+        const res = await soap(sim, login(c, user, password), { agent });
+        expect(res.status).toBe(500);
+        expect(res.xml).toContain('InvalidLoginFault');
+        expect(res.xml).toMatch(/xsi:type="InvalidLogin"/);
+        expect(res.cookie).toBeUndefined();
+      }
+      await loggedIn(sim, agent);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('-duplicate-uuid 1 gives two VMs one config.uuid (instanceUuid still distinct), over plain http', async () => {
+    const sim = await spawnVcsim({ plain: true, duplicateUuid: 1 });
+    try {
+      expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sdk$/);
+      expect([sim.thumbprint, sim.sha256]).toEqual(['', '']);
+      const vms = await inventory(sim, { VirtualMachine: ['name', 'config.uuid', 'config.instanceUuid'] });
+      expect(vms).toHaveLength(sim.counts.vms);
+      const byUuid = new Map<string, Obj[]>();
+      for (const v of vms) byUuid.set(v.props['config.uuid'], [...(byUuid.get(v.props['config.uuid']) ?? []), v]);
+      const shared = [...byUuid.values()].filter((group) => group.length > 1);
+      expect(shared).toHaveLength(1);
+      expect(shared[0]).toHaveLength(2);
+      expect(shared[0][0].props['config.instanceUuid']).not.toBe(shared[0][1].props['config.instanceUuid']);
+      expect(new Set(vms.map((v) => v.props['config.instanceUuid'])).size).toBe(vms.length);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('-session-idle expires an idle session: NotAuthenticated afterwards', async () => {
+    const sim = await spawnVcsim({ plain: true, sessionIdleSeconds: 0.4, vms: 1 });
+    try {
+      const { c, cookie } = await loggedIn(sim);
+      expect((await soap(sim, CURRENT_TIME, { cookie })).status).toBe(200);
+      expect(objects((await soap(sim, rootName(c), { cookie })).xml)[0].props.name).toBe('Datacenters');
+      await sleep(1_200); // checked every 0.4 s: gone between 0.4 and 0.8 s of idleness
+      const after = await soap(sim, CURRENT_TIME, { cookie });
+      expect(after.status).toBe(500);
+      expect(after.xml).toContain('NotAuthenticatedFault');
+      // The simulator answers a property read on a dead session with 200 and each property in
+      // missingSet with NotAuthenticated (as ESXi has been seen to), not with a fault.
+      const read = await soap(sim, rootName(c), { cookie });
+      expect(read.status).toBe(200);
+      expect(read.xml).toMatch(/<missingSet><path>name<\/path><fault><fault[^>]*type="NotAuthenticated"/);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
