@@ -1,4 +1,4 @@
-import { retrieveAll, SessionRenewed, type ObjectProps } from './property-collector.js';
+import { retrieveAll, SessionRenewed, type ObjectProps, type WalkOptions } from './property-collector.js';
 import { moRef, num, text } from './soap-xml.js';
 import type { About, VimSession } from './vim-session.js';
 import { readHardware, type VmDisk, type VmNic } from './vm-hardware.js';
@@ -70,10 +70,10 @@ const PATHS = {
 };
 
 /** Reads the whole tree; a session renewed mid-walk starts the walk again (at most twice). */
-export async function readInventory(session: VimSession): Promise<Inventory> {
+export async function readInventory(session: VimSession, options: WalkOptions = {}): Promise<Inventory> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return buildTree(session.about, await retrieveAll(session, PATHS));
+      return buildTree(session.about, await retrieveAll(session, PATHS, options));
     } catch (err) {
       if (!(err instanceof SessionRenewed) || attempt >= 2) throw err;
     }

@@ -111,14 +111,22 @@ export class VimSession {
     return this.about.apiType === 'VirtualCenter';
   }
 
-  /** Calls a method; a session that ended is renewed once and the call sent again. */
-  async call(method: string, self: MoRef, bodyXml: string, what: string): Promise<XmlNode> {
+  /**
+   * Calls a method; a session that ended is renewed once and the call sent again. `inspect` may
+   * find in an answer that the session had ended (ESXi answers property reads that way).
+   */
+  async call(method: string, self: MoRef, bodyXml: string, what: string, inspect?: (response: XmlNode) => void): Promise<XmlNode> {
+    const once = async () => {
+      const response = await this.callOnce(method, self, bodyXml, what);
+      inspect?.(response);
+      return response;
+    };
     try {
-      return await this.callOnce(method, self, bodyXml, what);
+      return await once();
     } catch (err) {
       if (!(err instanceof VSphereError) || err.kind !== 'not-authenticated') throw err;
       await this.login();
-      return this.callOnce(method, self, bodyXml, what);
+      return once();
     }
   }
 
