@@ -7,5 +7,7 @@ import { TaskSubscriptionResolver } from './task-subscriptions.js';
 import { SourceHostTasksResolver, TaskResolver } from './tasks.js';
 import { NodeResolver } from './node.js';
 import { CloudTransportServersResolver, TransportServerResolver } from './transports.js';
+import { VirtualMachineResolver, VmFolderResolver, VsphereClusterResolver, VsphereDatacenterResolver, VsphereHostResolver, VspherePlatformResolver } from './vsphere.js';
 
-export const resolvers: NonEmptyArray<Function> = [NodeResolver, AuthResolver, LicenseResolver, CloudResolver, CloudDirectoryResolver, TransportServerResolver, CloudTransportServersResolver, SourceHostResolver, TransportServerSourceHostsResolver, TaskResolver, SourceHostTasksResolver, TaskSubscriptionResolver];
+export const resolvers: NonEmptyArray<Function> = [NodeResolver, AuthResolver, LicenseResolver, CloudResolver, CloudDirectoryResolver, TransportServerResolver, CloudTransportServersResolver, SourceHostResolver, TransportServerSourceHostsResolver, TaskResolver, SourceHostTasksResolver, TaskSubscriptionResolver,
+  VspherePlatformResolver, VsphereDatacenterResolver, VsphereClusterResolver, VsphereHostResolver, VmFolderResolver, VirtualMachineResolver];

@@ -8,6 +8,8 @@ import { sourceHostNode } from './hosts-types.js';
 import { licenseNode } from './license.js';
 import { taskNode } from './tasks-types.js';
 import { transportNode } from './transports-types.js';
+import { VsphereCluster, VsphereDatacenter, VsphereFolder, VsphereHost } from '../entities/index.js';
+import { clusterNode, datacenterNode, esxiHostNode, folderNode, platformNode, vmNode } from './vsphere-types.js';
 
 /** How each type behind a global id is fetched; later capabilities add their types here. */
 const fetchers: Record<string, (ctx: GraphQLContext, id: string) => Promise<Node | null>> = {
@@ -32,7 +34,18 @@ const fetchers: Record<string, (ctx: GraphQLContext, id: string) => Promise<Node
     const host = await ctx.services.hosts.get(id);
     return host.ok ? sourceHostNode(host.value.host) : null;
   },
+  VspherePlatform: async (ctx, id) => {
+    const platform = await ctx.services.vsphere.get(id);
+    return platform.ok ? platformNode(platform.value) : null;
+  },
+  VsphereDatacenter: async (ctx, id) => mapped((await ctx.services.vsphereReads.byIds(VsphereDatacenter, [id])).get(id), datacenterNode),
+  VsphereCluster: async (ctx, id) => mapped((await ctx.services.vsphereReads.byIds(VsphereCluster, [id])).get(id), clusterNode),
+  VsphereHost: async (ctx, id) => mapped((await ctx.services.vsphereReads.byIds(VsphereHost, [id])).get(id), esxiHostNode),
+  VmFolder: async (ctx, id) => mapped((await ctx.services.vsphereReads.byIds(VsphereFolder, [id])).get(id), folderNode),
+  VirtualMachine: async (ctx, id) => mapped((await ctx.services.vsphereReads.vmsByIds([id])).get(id), vmNode),
 };
+
+const mapped = <R, N>(row: R | undefined, map: (row: R) => N): N | null => (row ? map(row) : null);
 
 @Resolver()
 export class NodeResolver {

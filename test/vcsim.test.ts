@@ -1,5 +1,9 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnVcsim, vcsimBinary, type VcsimProcess } from './support/vcsim.js';
@@ -28,18 +32,27 @@ const containerView = (c: Content, types: string[]) =>
   `<CreateContainerView xmlns="urn:vim25"><_this type="ViewManager">${c.viewManager}</_this><container type="Folder">${c.rootFolder}</container>` +
   types.map((t) => `<type>${t}</type>`).join('') +
   `<recursive>true</recursive></CreateContainerView>`;
-/** `paths` of each type, for every object in view `view` */
-const retrieveFromView = (c: Content, view: string, props: Record<string, string[]>) =>
+/** `paths` of each type, for every object in view `view` (at most `maxObjects` per answer) */
+const retrieveFromView = (c: Content, view: string, props: Record<string, string[]>, maxObjects?: number) =>
   `<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">${c.propertyCollector}</_this><specSet>` +
   Object.entries(props)
     .map(([type, paths]) => `<propSet><type>${type}</type>${paths.map((p) => `<pathSet>${p}</pathSet>`).join('')}</propSet>`)
     .join('') +
   `<objectSet><obj type="ContainerView">${view}</obj><skip>true</skip>` +
   `<selectSet xsi:type="TraversalSpec"><type>ContainerView</type><path>view</path><skip>false</skip></selectSet></objectSet>` +
-  `</specSet><options/></RetrievePropertiesEx>`;
+  `</specSet><options>${maxObjects ? `<maxObjects>${maxObjects}</maxObjects>` : ''}</options></RetrievePropertiesEx>`;
 const rootName = (c: Content) =>
   `<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">${c.propertyCollector}</_this><specSet><propSet><type>Folder</type><pathSet>name</pathSet></propSet>` +
   `<objectSet><obj type="Folder">${c.rootFolder}</obj></objectSet></specSet><options/></RetrievePropertiesEx>`;
+/** the same with the older RetrieveProperties */
+const rootNameOld = (c: Content) =>
+  `<RetrieveProperties xmlns="urn:vim25"><_this type="PropertyCollector">${c.propertyCollector}</_this><specSet><propSet><type>Folder</type><pathSet>name</pathSet></propSet>` +
+  `<objectSet><obj type="Folder">${c.rootFolder}</obj></objectSet></specSet></RetrieveProperties>`;
+const continueRetrieve = (c: Content, token: string) =>
+  `<ContinueRetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">${c.propertyCollector}</_this><token>${token}</token></ContinueRetrievePropertiesEx>`;
+const cancelRetrieve = (c: Content, token: string) =>
+  `<CancelRetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">${c.propertyCollector}</_this><token>${token}</token></CancelRetrievePropertiesEx>`;
+const logout = (c: Content) => `<Logout xmlns="urn:vim25"><_this type="SessionManager">${c.sessionManager}</_this></Logout>`;
 
 interface SoapAnswer {
   status: number;
@@ -136,6 +149,46 @@ async function inventory(sim: VcsimProcess, props: Record<string, string[]>, age
   expect(res.status, res.xml).toBe(200);
   return objects(res.xml);
 }
+
+/** A ContainerView of every VM, made on the session of `cookie`. */
+async function vmView(sim: VcsimProcess, c: Content, cookie: string): Promise<string> {
+  const view = await soap(sim, containerView(c, ['VirtualMachine']), { cookie });
+  expect(view.status, view.xml).toBe(200);
+  return tag(view.xml, 'returnval')!;
+}
+
+/** The pages of a paged read, from its first answer on: the size of each and every VM name. */
+async function allPages(sim: VcsimProcess, c: Content, cookie: string, first: SoapAnswer): Promise<{ sizes: number[]; names: string[] }> {
+  const sizes: number[] = [];
+  const names: string[] = [];
+  for (let res = first; ; ) {
+    expect(res.status, res.xml).toBe(200);
+    const page = objects(res.xml);
+    sizes.push(page.length);
+    names.push(...page.map((o) => o.props.name));
+    const token = tag(res.xml, 'token');
+    if (!token) return { sizes, names };
+    res = await soap(sim, continueRetrieve(c, token), { cookie });
+  }
+}
+
+/** The certificate the server presents (fetched untrusted, nothing sent). */
+function servedCertificate(sim: VcsimProcess): Promise<tls.PeerCertificate> {
+  const { hostname, port } = new URL(sim.url);
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+      resolve(s.getPeerCertificate());
+      s.end();
+    });
+    s.on('error', reject);
+  });
+}
+
+const expectFault = (res: SoapAnswer, type: string) => {
+  expect(res.status, res.xml).toBe(500);
+  expect(res.xml).toContain(`${type}Fault`);
+  expect(res.xml).toMatch(new RegExp(`xsi:type="${type}"`));
+};
 
 describe('vcsim (govmomi simulator) harness', () => {
   beforeAll(async () => {
@@ -306,6 +359,99 @@ describe('vcsim (govmomi simulator) harness', () => {
       expect(read.xml).toMatch(/<missingSet><path>name<\/path><fault><fault[^>]*type="NotAuthenticated"/);
     } finally {
       await sim.stop();
+    }
+  });
+  it('-page-size pages RetrievePropertiesEx by min(maxObjects, N) with tokens, ContinueRetrievePropertiesEx on the same session only', async () => {
+    const sim = await spawnVcsim({ plain: true, vms: 6, pageSize: 5 }); // 12 VMs
+    try {
+      expect(sim.counts.vms).toBe(12);
+      const { c, cookie } = await loggedIn(sim);
+      const view = await vmView(sim, c, cookie);
+      const read = (maxObjects?: number) => soap(sim, retrieveFromView(c, view, { VirtualMachine: ['name'] }, maxObjects), { cookie });
+
+      const byThree = await allPages(sim, c, cookie, await read(3));
+      expect(byThree.sizes).toEqual([3, 3, 3, 3]); // the last page has no token
+      expect(byThree.names).toHaveLength(12);
+      expect(new Set(byThree.names).size).toBe(12); // every VM, once
+      // without maxObjects (or above N) the server's own limit, N, applies
+      expect((await allPages(sim, c, cookie, await read())).sizes).toEqual([5, 5, 2]);
+      expect((await allPages(sim, c, cookie, await read(50))).sizes).toEqual([5, 5, 2]);
+
+      // a token is refused (InvalidArgument "token") on another session, and stays its own session's
+      const token = tag((await read(3)).xml, 'token')!;
+      const other = await loggedIn(sim);
+      const stolen = await soap(sim, continueRetrieve(c, token), { cookie: other.cookie });
+      expectFault(stolen, 'InvalidArgument');
+      expect(tag(stolen.xml, 'invalidProperty')).toBe('token');
+      expectFault(await soap(sim, cancelRetrieve(c, token), { cookie: other.cookie }), 'InvalidArgument');
+      expect(objects((await soap(sim, continueRetrieve(c, token), { cookie })).xml)).toHaveLength(3);
+      expectFault(await soap(sim, continueRetrieve(c, token), { cookie }), 'InvalidArgument'); // used once only
+
+      // CancelRetrievePropertiesEx drops a token
+      const cancelled = tag((await read(3)).xml, 'token')!;
+      expect((await soap(sim, cancelRetrieve(c, cancelled), { cookie })).status).toBe(200);
+      expectFault(await soap(sim, continueRetrieve(c, cancelled), { cookie }), 'InvalidArgument');
+
+      // a token dies with its session: after Logout and a new Login, it is refused
+      const old = tag((await read(3)).xml, 'token')!;
+      expect((await soap(sim, logout(c), { cookie })).status).toBe(200);
+      expectFault(await soap(sim, continueRetrieve(c, old), { cookie }), 'NotAuthenticated');
+      const again = await loggedIn(sim);
+      expectFault(await soap(sim, continueRetrieve(c, old), { cookie: again.cookie }), 'InvalidArgument');
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('-fault-expired-reads: property reads on an expired session fault NotAuthenticated (HTTP 500), as on vCenter', async () => {
+    const sim = await spawnVcsim({ plain: true, sessionIdleSeconds: 0.4, faultExpiredReads: true, pageSize: 2, vms: 2 }); // 4 VMs
+    try {
+      const { c, cookie } = await loggedIn(sim);
+      const view = await vmView(sim, c, cookie);
+      const first = await soap(sim, retrieveFromView(c, view, { VirtualMachine: ['name'] }), { cookie });
+      expect(objects(first.xml)).toHaveLength(2);
+      const token = tag(first.xml, 'token')!;
+      expect(token).toBeTruthy();
+      expect(tag((await soap(sim, rootNameOld(c), { cookie })).xml, 'val')).toBe('Datacenters');
+      await sleep(1_200); // expired between 0.4 and 0.8 s of idleness
+      for (const body of [rootName(c), rootNameOld(c), continueRetrieve(c, token)]) {
+        expectFault(await soap(sim, body, { cookie }), 'NotAuthenticated');
+      }
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('-cert-dir serves one certificate across restarts (same port), another with another directory', async () => {
+    const dirs = await Promise.all([1, 2].map(() => mkdtemp(path.join(os.tmpdir(), 'ferry-vcsim-cert-'))));
+    let sim: VcsimProcess | undefined;
+    try {
+      /** start on `port` with certificate directory `dir`: the printed and served SHA-256, and the file's */
+      const start = async (dir: string, port?: number) => {
+        sim = await spawnVcsim({ certDir: dir, port, vms: 1 });
+        const served = await servedCertificate(sim);
+        const file = new X509Certificate(await readFile(path.join(dir, 'cert.pem')));
+        expect(served.fingerprint256).toBe(sim.sha256);
+        expect(served.fingerprint).toBe(sim.thumbprint);
+        expect(file.fingerprint256).toBe(sim.sha256);
+        expect(served.subject.CN).toBe('vcsim');
+        expect(served.subjectaltname).toContain('IP Address:127.0.0.1');
+        // usable: a client pinning it talks SOAP over it
+        expect(tag((await soap(sim, SERVICE_CONTENT, { agent: await pinnedAgent(sim) })).xml, 'apiType')).toBe('VirtualCenter');
+        const { url, sha256 } = sim;
+        await sim.stop();
+        return { url, sha256 };
+      };
+      const first = await start(dirs[0]);
+      const port = Number(new URL(first.url).port);
+      const again = await start(dirs[0], port);
+      expect(again).toEqual(first); // same port, same certificate
+      const other = await start(dirs[1], port);
+      expect(other.url).toBe(first.url);
+      expect(other.sha256).not.toBe(first.sha256);
+    } finally {
+      await sim?.stop();
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     }
   });
 });

@@ -6,6 +6,7 @@ import { TransportService } from './transports/transport-service.js';
 import { HostService } from './hosts/host-service.js';
 import { TaskService } from './tasks/task-service.js';
 import { VSphereService } from './vsphere/vsphere-service.js';
+import { VSphereReads } from './vsphere/vsphere-reads.js';
 
 /** The domain services: the one place where business rules live. REST and GraphQL both call these. */
 export interface Services {
@@ -16,6 +17,8 @@ export interface Services {
   hosts: HostService;
   tasks: TaskService;
   vsphere: VSphereService;
+  /** batch reads of the stored vSphere trees (GraphQL loaders) */
+  vsphereReads: VSphereReads;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -29,6 +32,7 @@ export function createServices(deps: ServiceDeps): Services {
     hosts: new HostService(deps, transports),
     tasks: new TaskService(deps, clouds, transports),
     vsphere: new VSphereService(deps, transports),
+    vsphereReads: new VSphereReads(deps.orm),
   };
 }
 

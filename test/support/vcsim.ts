@@ -33,6 +33,18 @@ export interface VcsimOptions {
   sessionIdleSeconds?: number;
   /** pairs of VMs sharing one config.uuid */
   duplicateUuid?: number;
+  /**
+   * page RetrievePropertiesEx answers as vCenter does: at most min(options.maxObjects, N) objects
+   * and a `token`, ContinueRetrievePropertiesEx/CancelRetrievePropertiesEx on the same session
+   * (default 0: every object at once, no token)
+   */
+  pageSize?: number;
+  /** RetrieveProperties(Ex) without a valid session fault NotAuthenticated (HTTP 500) as on vCenter, not 200 with a missingSet */
+  faultExpiredReads?: boolean;
+  /** serve DIR/cert.pem + key.pem, created there (self-signed ECDSA P-256) when absent: the same dir, the same certificate */
+  certDir?: string;
+  /** a fixed loopback port (default: any free one), e.g. to restart on the port of a stopped vcsim */
+  port?: number;
   /** more flags, as is */
   args?: string[];
 }
@@ -82,7 +94,7 @@ export function vcsimBinary(): Promise<string> {
 }
 
 export function vcsimArgs(o: VcsimOptions): string[] {
-  const args = ['-listen', '127.0.0.1:0'];
+  const args = ['-listen', `127.0.0.1:${o.port ?? 0}`];
   const flag = (name: string, v: number | string | undefined) => v !== undefined && args.push(`-${name}`, String(v));
   flag('mode', o.mode);
   flag('dc', o.datacenters);
@@ -97,7 +109,10 @@ export function vcsimArgs(o: VcsimOptions): string[] {
   flag('password', o.password);
   flag('session-idle', o.sessionIdleSeconds);
   flag('duplicate-uuid', o.duplicateUuid);
+  flag('page-size', o.pageSize);
+  flag('cert-dir', o.certDir);
   if (o.plain) args.push('-plain');
+  if (o.faultExpiredReads) args.push('-fault-expired-reads');
   return [...args, ...(o.args ?? [])];
 }
 

@@ -8,6 +8,7 @@
 //
 //	vcsim -mode vpx -dc 2 -cluster 2 -cluster-host 2 -host 1 -vm 2 -folder 1 -folder-depth 3
 //	vcsim -mode esx -vm 4 -plain -username root -password secret -session-idle 2
+//	vcsim -vm 6 -page-size 5 -fault-expired-reads -cert-dir /tmp/vcsim-cert -listen 127.0.0.1:18443
 package main
 
 import (
@@ -28,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25"
@@ -51,6 +53,9 @@ type options struct {
 	password    string
 	sessionIdle float64
 	duplicate   int
+	pageSize    int
+	faultReads  bool
+	certDir     string
 }
 
 // started is the one line printed on stdout once the simulator serves.
@@ -78,12 +83,15 @@ func main() {
 	flag.IntVar(&o.ds, "ds", 1, "local datastores, mounted on every host of a datacenter (VMs need at least one)")
 	flag.IntVar(&o.folder, "folder", 0, "datacenters (the last N) placed in a folder F<i> under the root folder, their host/vm/datastore/network items in sub-folders F<i> (simulator Model.Folder; vpx)")
 	flag.IntVar(&o.folderDepth, "folder-depth", 0, "nested VM folders per datacenter: a chain <DC>_NF1/<DC>_NF2/.../<DC>_NF<D> under the folder holding its VMs; the VMs are spread over the levels, deepest first (vpx)")
-	flag.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback address and port to serve on (port 0: any free port)")
+	flag.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback address and port to serve on (port 0: any free port; a fixed port can be taken again as soon as a previous vcsim on it has exited: Go listens with SO_REUSEADDR)")
 	flag.BoolVar(&o.plain, "plain", false, "serve plain http instead of https")
 	flag.StringVar(&o.username, "username", "user", "the only user name Login accepts")
 	flag.StringVar(&o.password, "password", "pass", "the only password Login accepts")
 	flag.Float64Var(&o.sessionIdle, "session-idle", 0, "seconds after which an idle session expires (simulator.SessionIdleTimeout; 0 = never)")
 	flag.IntVar(&o.duplicate, "duplicate-uuid", 0, "pairs of VMs made to share one config.uuid (BIOS uuid); their instanceUuid stay distinct")
+	flag.IntVar(&o.pageSize, "page-size", 0, "page RetrievePropertiesEx answers as vCenter does: at most min(options.maxObjects, N) objects and a token for the rest, ContinueRetrievePropertiesEx and CancelRetrievePropertiesEx implemented (0 = off: every object at once, no token)")
+	flag.BoolVar(&o.faultReads, "fault-expired-reads", false, "RetrieveProperties(Ex) without a valid session fault NotAuthenticated (HTTP 500) as on vCenter, instead of answering 200 with every property in missingSet")
+	flag.StringVar(&o.certDir, "cert-dir", "", "serve DIR/cert.pem with DIR/key.pem, first creating a self-signed ECDSA P-256 pair there when both are absent (default: the simulator's built-in certificate)")
 	flag.Parse()
 
 	if err := run(o); err != nil {
@@ -112,7 +120,10 @@ func validate(o *options) error {
 	default:
 		return fmt.Errorf("-mode %q: vpx or esx", o.mode)
 	}
-	for name, n := range map[string]int{"dc": o.dc, "cluster": o.cluster, "cluster-host": o.clusterHost, "host": o.host, "vm": o.vm, "ds": o.ds, "folder": o.folder, "folder-depth": o.folderDepth, "duplicate-uuid": o.duplicate} {
+	if o.plain && o.certDir != "" {
+		return errors.New("-cert-dir is for https: not with -plain")
+	}
+	for name, n := range map[string]int{"dc": o.dc, "cluster": o.cluster, "cluster-host": o.clusterHost, "host": o.host, "vm": o.vm, "ds": o.ds, "folder": o.folder, "folder-depth": o.folderDepth, "duplicate-uuid": o.duplicate, "page-size": o.pageSize} {
 		if n < 0 {
 			return fmt.Errorf("-%s %d: must not be negative", name, n)
 		}
@@ -160,6 +171,13 @@ func run(o options) (err error) {
 	}
 	defer m.Remove() // the datastores' temporary directories
 
+	if o.mode != "esx" {
+		// every vCenter has its own instance UUID; 0.24's VPX model means to draw one but keeps its
+		// fixed one (it sets a copy), so two vcsims would look like one vCenter
+		si := simulator.Map.Get(vim25.ServiceInstance).(*simulator.ServiceInstance)
+		si.Content.About.InstanceUuid = uuid.New().String()
+	}
+
 	ctx := context.Background()
 	// The simulator's in-process client (no HTTP), as Model.Create uses it.
 	c, err := vim25.NewClient(ctx, m.Service)
@@ -178,12 +196,22 @@ func run(o options) (err error) {
 	}
 
 	simulator.SessionIdleTimeout = time.Duration(o.sessionIdle * float64(time.Second))
+	if o.pageSize > 0 || o.faultReads {
+		installCollector(c.ServiceContent.PropertyCollector, o.pageSize, o.faultReads)
+	}
 
 	// A user other than simulator.DefaultLogin (even user/pass) makes Login check both fields;
 	// with DefaultLogin it accepts any non-empty pair.
 	m.Service.Listen = &url.URL{Host: o.listen, User: url.UserPassword(o.username, o.password)}
 	if !o.plain {
 		m.Service.TLS = new(tls.Config) // the simulator's self-signed certificate (127.0.0.1, ::1)
+		if o.certDir != "" {
+			cert, err := loadOrCreateCert(o.certDir)
+			if err != nil {
+				return fmt.Errorf("-cert-dir: %v", err)
+			}
+			m.Service.TLS.Certificates = []tls.Certificate{cert}
+		}
 	}
 	defer func() {
 		if r := recover(); r != nil { // NewServer panics when it cannot listen
