@@ -8,13 +8,19 @@
  * progress notified in one transaction. The same messages are then sent through a bare `ws`
  * server to the same number of clients with the same fan-out: the floor.
  *
- * Latency is from the publisher's timestamp in the message to its arrival at a client. `lost`
+ * Latency is from the publisher's timestamp in the message to its arrival at a client. `notify_*`:
+ * the same from the timestamp to the notification's arrival at a LISTEN connection of the
+ * benchmark: the part of the latency spent before Ferry could see the report (the publisher's
+ * queue for its 8 connections, PostgreSQL, a busy machine). `messages`: graphql-ws messages the
+ * clients received (taskProgress batches, each with one or more reports). `lost`
  * counts subscriptions that never saw their task's last report; `duplicated` counts reports a
  * subscription saw twice. (taskProgress coalesces: a client may skip intermediate reports.)
  * The last line printed is one JSON object. See docs/benchmarks.md.
  *
  * DATABASE_URL       a PostgreSQL where the benchmark may create and drop a database
  *                    (default postgresql://root@127.0.0.1:5432/postgres)
+ * BENCH_FERRY_NODE_ARGS  extra node options for `ferry serve`, e.g. to profile it:
+ *                    "--cpu-prof --cpu-prof-dir=/tmp/ferry-prof" (written when Ferry exits)
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -78,7 +84,8 @@ async function main(): Promise<void> {
   dbUrl.pathname = `/${dbName}`;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-bench-'));
   const port = 20000 + Math.floor(Math.random() * 5000);
-  const ferry = spawn(process.execPath, [path.resolve('bin/ferry.js'), 'serve'], {
+  const nodeArgs = (process.env.BENCH_FERRY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const ferry = spawn(process.execPath, [...nodeArgs, path.resolve('bin/ferry.js'), 'serve'], {
     env: { PATH: process.env.PATH, DATABASE_URL: dbUrl.toString(), FERRY_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', FERRY_ADMIN_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -134,6 +141,7 @@ async function main(): Promise<void> {
     const tally = new Tally();
     const failures: unknown[] = [];
     let ready = 0;
+    let messages = 0;
     for (let c = 0; c < SUBSCRIBERS; c++) {
       const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, connectionParams: { Authorization: token }, lazy: false, retryAttempts: 0, onNonLazyError: () => {} });
       clients.push(client);
@@ -142,6 +150,7 @@ async function main(): Promise<void> {
         { query: 'subscription($ids: [ID!]!) { taskProgress(taskIds: $ids, perSecond: 10) { taskId transferredSize at } }', variables: { ids: wanted.get(c)! } },
         {
           next: (r) => {
+            messages++;
             for (const p of r.data?.taskProgress ?? []) {
               if (p.transferredSize === 0) {
                 // the current state, sent first on subscribing
@@ -159,7 +168,13 @@ async function main(): Promise<void> {
     }
     for (const end = Date.now() + 120_000; ready < SUBSCRIBERS; await sleep(200)) if (Date.now() > end) throw new Error(`only ${ready} of ${SUBSCRIBERS} subscriptions started: ${(failures[0] as { code?: number; reason?: string; message?: string })?.reason ?? String(failures[0])}`);
     log(`${SUBSCRIBERS} subscribers × ${PER_CLIENT} tasks of ${TASKS}; ${RATE} report/s per task for ${SECONDS} s`);
+    const listener = new pg.Client({ connectionString: dbUrl.toString() });
+    await listener.connect();
+    const notified: number[] = [];
+    listener.on('notification', (m) => notified.push(Date.now() - Date.parse((JSON.parse(m.payload!) as { at: string }).at)));
+    await listener.query('LISTEN ferry_task_progress');
     const cpu0 = await cpuSeconds(ferry.pid!);
+    const messages0 = messages;
     const t0 = Date.now();
     const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 8 });
     const last = await publish(async (taskId, n, at) => {
@@ -177,9 +192,13 @@ async function main(): Promise<void> {
     await sleep(2_000);
     const ferrySeconds = (Date.now() - t0) / 1000;
     const ferryCpu = (await cpuSeconds(ferry.pid!)) - cpu0;
+    await listener.end();
+    const notifiedSorted = notified.sort((a, b) => a - b);
+    const notify = { p50: percentile(notifiedSorted, 50), p99: percentile(notifiedSorted, 99) };
     const sorted = [...tally.latencies].sort((a, b) => a - b);
     const ferryResult = { p50: percentile(sorted, 50), p99: percentile(sorted, 99), perSecond: tally.received / (ferrySeconds - 2), lost: tally.lost(wanted, last), duplicated: tally.duplicated };
-    log(`Ferry: ${tally.received} reports delivered, p50 ${ferryResult.p50} ms, p99 ${ferryResult.p99} ms, ${ferryResult.perSecond.toFixed(0)}/s, CPU ${ferryCpu.toFixed(1)} s in ${ferrySeconds.toFixed(1)} s, lost ${ferryResult.lost}, duplicated ${ferryResult.duplicated}`);
+    log(`Ferry: ${tally.received} reports delivered in ${messages - messages0} messages, p50 ${ferryResult.p50} ms, p99 ${ferryResult.p99} ms, ${ferryResult.perSecond.toFixed(0)}/s, CPU ${ferryCpu.toFixed(1)} s in ${ferrySeconds.toFixed(1)} s, lost ${ferryResult.lost}, duplicated ${ferryResult.duplicated}`);
+    log(`  notifications (the benchmark's LISTEN): p50 ${notify.p50} ms, p99 ${notify.p99} ms after the report's timestamp`);
     for (const c of clients) await c.dispose();
 
     // -- the floor: a bare ws server sending each report to the clients that watch its task
@@ -217,7 +236,7 @@ async function main(): Promise<void> {
     for (const s of floorClients) s.terminate();
     await new Promise((resolve) => wss.close(resolve));
 
-    log(JSON.stringify({ p50_ms: ferryResult.p50, p99_ms: ferryResult.p99, events_per_s: Math.round(ferryResult.perSecond), floor_events_per_s: Math.round(floorPerSecond), lost: ferryResult.lost, duplicated: ferryResult.duplicated, ferry_cpu_s: Number(ferryCpu.toFixed(1)) }));
+    log(JSON.stringify({ p50_ms: ferryResult.p50, p99_ms: ferryResult.p99, events_per_s: Math.round(ferryResult.perSecond), floor_events_per_s: Math.round(floorPerSecond), lost: ferryResult.lost, duplicated: ferryResult.duplicated, ferry_cpu_s: Number(ferryCpu.toFixed(1)), notify_p50_ms: notify.p50, notify_p99_ms: notify.p99, messages: messages - messages0 }));
   } finally {
     for (const c of clients) await Promise.resolve(c.dispose()).catch(() => {});
     await db.end().catch(() => {});

@@ -1,8 +1,9 @@
 import { GraphQLError } from 'graphql';
-import { Arg, ID, Int, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { Arg, Extensions, ID, Int, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import type { TaskEvent as TaskEventRow } from '../entities/index.js';
 import type { ProgressView } from '../src/engine/progress.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
+import { SHARED_RESULTS } from '../src/graphql/shared-subscribe.js';
 import { UUID } from '../src/util/uuid.js';
 import { plainId } from './tasks.js';
 import { progressNode, TaskEvent, taskEventNode, TaskProgress } from './tasks-types.js';
@@ -66,6 +67,9 @@ export class TaskSubscriptionResolver {
       return feedsOf(context).progress(args.taskIds.map((id) => taskIdOf(id, 'taskIds')), 1000 / args.perSecond);
     },
   })
+  // a batch reaches every client watching the same tasks at the same rate (TaskFeeds), and its
+  // fields depend on nothing else: executed once for all of them
+  @Extensions({ [SHARED_RESULTS]: true })
   taskProgress(@Root() views: ProgressView[], @Arg('taskIds', () => [ID]) _taskIds: string[], @Arg('perSecond', () => Int, { defaultValue: 4 }) _perSecond: number): TaskProgress[] {
     return views.map(progressNode);
   }

@@ -29,6 +29,8 @@ export interface RunningFerry {
   port: number;
   db: Database;
   services: Services;
+  /** what this process's subscriptions read from (events and progress) */
+  feeds: TaskFeeds;
   /** set on the very first start when Ferry generated the admin password */
   generatedAdminPassword?: string;
   close(): Promise<void>;
@@ -93,7 +95,8 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
     cleanups.push(() => apollo.stop());
     httpServer.on('request', createHttpApp({ db, services, apollo, log, isDraining: () => draining }));
     // registered last so it closes first: open sockets would otherwise hold the HTTP drain
-    const ws = attachGraphqlWs({ httpServer, schema, services, hub, feeds: new TaskFeeds(db.orm, hub), validationRules: protection.validationRules, log });
+    const feeds = new TaskFeeds(db.orm, hub);
+    const ws = attachGraphqlWs({ httpServer, schema, services, hub, feeds, validationRules: protection.validationRules, log });
     cleanups.push(() => ws.close());
 
     await new Promise<void>((resolve, reject) => {
@@ -108,6 +111,7 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
       port,
       db,
       services,
+      feeds,
       generatedAdminPassword: admin.generatedPassword,
       async close() {
         draining = true;

@@ -67,6 +67,10 @@ describe('a migration task through GraphQL, watched live over graphql-ws', () =>
 
     const events = watch(w.t.url, w.token, TaskEventsDocument, { taskId, after: '0' });
     const progress = watch(w.t.url, w.token, TaskProgressFeedDocument, { taskIds: [taskId], perSecond: 10 });
+    // a second dashboard watching the same task at the same rate shares the first one's feed
+    const twin = watch(w.t.url, w.token, TaskProgressFeedDocument, { taskIds: [taskId], perSecond: 10 });
+    await until(() => progress.received.length > 0 && twin.received.length > 0, 10_000);
+    expect(w.t.ferry.feeds.openProgressFeeds).toBe(1);
     const snapshots = watch(w.t.url, w.token, SnapshotCreatedDocument, { taskId });
     // the before-StartTime rules: the schedule may still change
     const moved = await graphql(w.t.url, TaskUpdateDocument, { input: { taskId, maxSnapsNum: 2, startTime: new Date(Date.now() - 1_000).toISOString() } }, w.token);
@@ -86,6 +90,13 @@ describe('a migration task through GraphQL, watched live over graphql-ws', () =>
     expect(reports.every((r) => r.taskId === taskId)).toBe(true);
     expect(reports.some((r) => r.percent === 100 && r.snapshotSize === 80 * MiB)).toBe(true);
     expect(snapshots.received[0].snapshotCreated).toMatchObject({ type: 'snapshot.created', message: expect.stringMatching(/^snapshot of copy 1 taken/) });
+    // the twin saw the same reports (its first message may hold an older current state)
+    const twinReports = twin.received.flatMap((p) => p.taskProgress);
+    expect(twinReports.some((r) => r.percent === 100 && r.snapshotSize === 80 * MiB)).toBe(true);
+    expect(twin.received.slice(1).flatMap((p) => p.taskProgress).every((r) => reports.some((x) => JSON.stringify(x) === JSON.stringify(r)))).toBe(true);
+    // a dashboard that leaves ends its feed at once, even while nothing is reported
+    await Promise.all([progress.close(), twin.close()]);
+    await until(() => w.t.ferry.feeds.openProgressFeeds === 0, 5_000);
 
     // the dashboard drops, events go on; back with its last cursor it misses nothing and sees nothing twice
     await events.close();

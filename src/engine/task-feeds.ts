@@ -12,16 +12,24 @@ const PAGE = 500;
 class Wakeup {
   private signalled = false;
   private resolve?: () => void;
+  /** the feed's consumer left: every wait returns at once */
+  closed = false;
 
   signal(): void {
     this.signalled = true;
     this.resolve?.();
   }
 
-  async wait(ms: number): Promise<void> {
-    if (!this.signalled) {
+  close(): void {
+    this.closed = true;
+    this.signal();
+  }
+
+  /** until a signal, or `ms` (without: no time limit) */
+  async wait(ms?: number): Promise<void> {
+    if (!this.signalled && !this.closed) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
+        const timer = ms === undefined ? undefined : setTimeout(resolve, ms);
         this.resolve = () => {
           clearTimeout(timer);
           resolve();
@@ -34,13 +42,90 @@ class Wakeup {
 }
 
 /**
+ * `return()` of an async generator that is awaiting (not at a `yield`) waits until it next yields,
+ * which a quiet feed never does: its loop would go on, and keep the process alive, after the
+ * client left. This one closes the feed's wake-up first, so the loop sees it and ends.
+ */
+function endable<T>(wakeup: Wakeup, feed: AsyncGenerator<T>): AsyncGenerator<T> {
+  const end = feed.return.bind(feed);
+  feed.return = (value) => {
+    wakeup.close();
+    return end(value);
+  };
+  return feed;
+}
+
+/**
+ * A progress batch goes out this long after the first report in it, at the earliest: reports that
+ * come together (the engine reports many tasks at once) share one batch, rather than the first
+ * going alone and the others waiting a whole interval for the next.
+ */
+const GATHER_MS = 20;
+
+/** Keeps the newer of two views of a task (a row read and a notification may cross). */
+function keepNewer(latest: Map<string, ProgressView>, view: ProgressView): void {
+  const current = latest.get(view.taskId);
+  if (!current || current.at <= view.at) latest.set(view.taskId, view);
+}
+
+/**
+ * Progress batches of one set of tasks at one rate, made once for every subscriber that asks for
+ * the same set at the same rate: they all get the same batch object, which GraphQL then executes
+ * once for all of them (see `sharedResults` in resolvers/task-subscriptions.ts).
+ */
+class ProgressFeed {
+  readonly subscribers = new Set<(batch: ProgressView[]) => void>();
+  private readonly latest = new Map<string, ProgressView>();
+  private sentAt = 0;
+  private timer?: NodeJS.Timeout;
+  private rereading?: Promise<void>;
+
+  constructor(
+    readonly taskIds: readonly string[],
+    private readonly intervalMs: number,
+    private readonly read: (taskIds: readonly string[]) => Promise<ProgressView[]>,
+  ) {}
+
+  /** a report: the latest of a task wins; the batch goes out when the interval allows */
+  take(view: ProgressView): void {
+    this.latest.set(view.taskId, view);
+    this.timer ??= setTimeout(() => this.flush(), Math.max(GATHER_MS, this.sentAt + this.intervalMs - Date.now()));
+  }
+
+  /** the notification connection came back: what changed meanwhile is in the rows */
+  reread(): void {
+    this.rereading ??= this.read(this.taskIds)
+      .then((views) => {
+        for (const view of views) keepNewer(this.latest, view);
+        if (this.latest.size) this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.sentAt + this.intervalMs - Date.now()));
+      })
+      .catch(() => undefined) // the database is away too: the next notification or reconnect tells again
+      .finally(() => (this.rereading = undefined));
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const batch = [...this.latest.values()];
+    this.latest.clear();
+    this.sentAt = Date.now();
+    for (const subscriber of this.subscribers) subscriber(batch);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/**
  * What subscribers of a task see. Events are read from the durable log (replay after a cursor,
  * then live); PostgreSQL notifications only say when to read again, so a missed one loses nothing,
  * and every Ferry process serves its own subscribers from the same log.
  */
 export class TaskFeeds {
-  /** progress subscribers by task id; null: every subscriber (the notification connection came back) */
-  private readonly progressListeners = new Map<string, Set<(view: ProgressView | null) => void>>();
+  /** progress feeds listening to each task, by task id */
+  private readonly progressListeners = new Map<string, Set<ProgressFeed>>();
+  /** progress feeds by rate and task set */
+  private readonly progressFeeds = new Map<string, ProgressFeed>();
   private stopProgress?: () => void;
 
   constructor(
@@ -48,33 +133,67 @@ export class TaskFeeds {
     private readonly hub: NotificationHub,
   ) {}
 
-  /** One listener per process parses each progress notification once and hands it to that task's subscribers. */
-  private onProgress(taskId: string, listener: (view: ProgressView | null) => void): () => void {
+  /** One listener per process parses each progress notification once and hands it to the feeds of that task. */
+  private listenToProgress(): void {
     this.stopProgress ??= this.hub.on(TASK_PROGRESS_CHANNEL, (payload) => {
       if (payload === '') {
-        for (const set of this.progressListeners.values()) for (const l of set) l(null);
+        for (const feed of this.progressFeeds.values()) feed.reread();
         return;
       }
       const view = JSON.parse(payload) as ProgressView;
-      for (const l of this.progressListeners.get(view.taskId) ?? []) l(view);
+      for (const feed of this.progressListeners.get(view.taskId) ?? []) feed.take(view);
     });
-    let set = this.progressListeners.get(taskId);
-    if (!set) this.progressListeners.set(taskId, (set = new Set()));
-    set.add(listener);
+  }
+
+  /** progress feeds open in this process (one per distinct set of tasks and rate being watched) */
+  get openProgressFeeds(): number {
+    return this.progressFeeds.size;
+  }
+
+  private readProgress = async (taskIds: readonly string[]): Promise<ProgressView[]> =>
+    (await this.orm.em.fork().find(Task, { id: { $in: [...taskIds] } })).map(progressView);
+
+  /** Adds a subscriber to the feed of these tasks at this rate (made on first use, dropped after its last subscriber). */
+  private joinProgressFeed(taskIds: readonly string[], intervalMs: number, subscriber: (batch: ProgressView[]) => void): () => void {
+    this.listenToProgress();
+    const key = `${intervalMs} ${[...taskIds].sort().join(' ')}`;
+    let feed = this.progressFeeds.get(key);
+    if (!feed) {
+      const created = new ProgressFeed(taskIds, intervalMs, this.readProgress);
+      this.progressFeeds.set(key, (feed = created));
+      for (const id of taskIds) {
+        let set = this.progressListeners.get(id);
+        if (!set) this.progressListeners.set(id, (set = new Set()));
+        set.add(feed);
+      }
+    }
+    const joined = feed;
+    joined.subscribers.add(subscriber);
     return () => {
-      set.delete(listener);
-      if (!set.size) this.progressListeners.delete(taskId);
+      joined.subscribers.delete(subscriber);
+      if (joined.subscribers.size) return;
+      joined.close();
+      this.progressFeeds.delete(key);
+      for (const id of taskIds) {
+        const set = this.progressListeners.get(id);
+        set?.delete(joined);
+        if (!set?.size) this.progressListeners.delete(id);
+      }
     };
   }
 
   /** The task's events after `afterSeq`, in order, then live; ends when the task is deleted. `types` keeps some. */
-  async *events(taskId: string, afterSeq: string, types?: readonly string[]): AsyncGenerator<TaskEvent> {
+  events(taskId: string, afterSeq: string, types?: readonly string[]): AsyncGenerator<TaskEvent> {
     const wakeup = new Wakeup();
+    return endable(wakeup, this.eventLoop(wakeup, taskId, afterSeq, types));
+  }
+
+  private async *eventLoop(wakeup: Wakeup, taskId: string, afterSeq: string, types?: readonly string[]): AsyncGenerator<TaskEvent> {
     // listening starts before the first read: an event committed in between wakes the loop
     const off = this.hub.on(TASK_EVENTS_CHANNEL, (id) => (id === taskId || id === '') && wakeup.signal());
     try {
       let cursor = afterSeq;
-      for (;;) {
+      while (!wakeup.closed) {
         const em = this.orm.em.fork();
         const rows = await em.find(TaskEvent, { task: taskId, seq: { $gt: cursor } }, { orderBy: { seq: 'asc' }, limit: PAGE });
         for (const event of rows) {
@@ -99,39 +218,55 @@ export class TaskFeeds {
   /**
    * Progress of these tasks, in batches: the current state of each first, then what changed, at
    * most one batch per `minIntervalMs` (the latest report of a task wins; older ones are dropped,
-   * never delayed). A batch per client rather than a message per task: a dashboard watching many
-   * tasks costs one GraphQL execution per interval, not one per report.
+   * never delayed), and a batch leaves GATHER_MS after its first report at the earliest. A batch
+   * per client rather than a message per task: a dashboard watching many tasks costs one GraphQL
+   * execution per interval, not one per report. Clients watching the same tasks at the same rate
+   * share their batches (ProgressFeed), and so their executions.
    */
-  async *progress(taskIds: readonly string[], minIntervalMs = 250): AsyncGenerator<ProgressView[]> {
-    const wanted = new Set(taskIds);
-    const latest = new Map<string, ProgressView>();
-    let sentAt = 0;
+  progress(taskIds: readonly string[], minIntervalMs = 250): AsyncGenerator<ProgressView[]> {
     const wakeup = new Wakeup();
-    let reread = true;
-    const listener = (view: ProgressView | null) => {
-      if (view) latest.set(view.taskId, view);
-      else reread = true; // the notification connection came back: what changed meanwhile is in the rows
+    return endable(wakeup, this.progressLoop(wakeup, [...new Set(taskIds)], minIntervalMs));
+  }
+
+  private async *progressLoop(wakeup: Wakeup, taskIds: readonly string[], intervalMs: number): AsyncGenerator<ProgressView[]> {
+    /** the feed's batches this subscriber has not taken yet (more than one: its client is slow) */
+    const queue: ProgressView[][] = [];
+    // joined before the first read: a report committed in between is in the queue
+    const leave = this.joinProgressFeed(taskIds, intervalMs, (batch) => {
+      queue.push(batch);
       wakeup.signal();
-    };
-    const offs = [...wanted].map((id) => this.onProgress(id, listener));
+    });
     try {
-      for (;;) {
-        if (reread) {
-          reread = false;
-          const tasks = await this.orm.em.fork().find(Task, { id: { $in: [...wanted] } });
-          for (const task of tasks) latest.set(task.id, progressView(task));
+      const current = await this.readProgress(taskIds);
+      /** what the client was shown first: a queued report it already includes is not sent again */
+      const shown = new Map(current.map((v) => [v.taskId, v]));
+      let notBefore = 0;
+      if (current.length) {
+        yield current;
+        notBefore = Date.now() + intervalMs;
+      }
+      while (!wakeup.closed) {
+        const wait = notBefore - Date.now();
+        if (queue.length && wait <= 0) {
+          // usually one batch, handed on as it is (the same object as the other subscribers')
+          let batch = queue.length === 1 ? queue[0] : merge(queue);
+          queue.length = 0;
+          if (shown.size && batch.some((v) => (shown.get(v.taskId)?.at ?? '') >= v.at)) batch = batch.filter((v) => (shown.get(v.taskId)?.at ?? '') < v.at);
+          for (const v of batch) shown.delete(v.taskId); // newer than what was shown: no more to filter for this task
+          if (batch.length) yield batch;
+          continue;
         }
-        const due = sentAt + minIntervalMs - Date.now();
-        if (latest.size && due <= 0) {
-          const batch = [...latest.values()];
-          latest.clear();
-          sentAt = Date.now();
-          yield batch;
-        }
-        await wakeup.wait(latest.size ? Math.max(due, 0) : SAFETY_POLL_MS);
+        await wakeup.wait(queue.length ? wait : undefined);
       }
     } finally {
-      for (const off of offs) off();
+      leave();
     }
   }
+}
+
+/** Several batches as one: each task once, its latest report. */
+function merge(batches: ProgressView[][]): ProgressView[] {
+  const latest = new Map<string, ProgressView>();
+  for (const batch of batches) for (const view of batch) latest.set(view.taskId, view);
+  return [...latest.values()];
 }

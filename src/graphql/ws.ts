@@ -11,6 +11,7 @@ import type { GraphQLContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import { MAX_TOKENS } from './limits.js';
 import type { TaskFeeds } from '../engine/task-feeds.js';
+import { subscribeShared } from './shared-subscribe.js';
 
 /** WebSocket close codes: 4401 no valid token (or it expired / was revoked), 4403 refused. */
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -66,6 +67,8 @@ export function attachGraphqlWs(opts: {
     {
       schema: opts.schema,
       validate: (schema, document) => validate(schema, document, rules),
+      // one execution of an event for all the subscribers it reaches, where the field allows it
+      subscribe: subscribeShared,
       // called for every operation on the socket: fresh loaders each time
       context: (ctx): GraphQLContext => ({ services, loaders: createLoaders(services), feeds: opts.feeds, auth: state.get(ctx.extra.socket)?.auth }),
       onConnect: async (ctx) => {
