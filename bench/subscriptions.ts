@@ -8,10 +8,11 @@
  * progress notified in one transaction. The same messages are then sent through a bare `ws`
  * server to the same number of clients with the same fan-out: the floor.
  *
- * Latency is from the publisher's timestamp in the message to its arrival at a client. `notify_*`:
+ * Latency is from the report's timestamp (taken as its transaction starts; the floor's as it is
+ * sent) to its arrival at a client. Each task reports at its own moment of the round. `notify_*`:
  * the same from the timestamp to the notification's arrival at a LISTEN connection of the
- * benchmark: the part of the latency spent before Ferry could see the report (the publisher's
- * queue for its 8 connections, PostgreSQL, a busy machine). `messages`: graphql-ws messages the
+ * benchmark: the part of the latency spent before Ferry could see the report (the transaction,
+ * PostgreSQL, a busy machine). `messages`: graphql-ws messages the
  * clients received (taskProgress batches, each with one or more reports). `lost`
  * counts subscriptions that never saw their task's last report; `duplicated` counts reports a
  * subscription saw twice. (taskProgress coalesces: a client may skip intermediate reports.)
@@ -126,13 +127,23 @@ async function main(): Promise<void> {
     /** the message of report n of a task, as the engine notifies it */
     const report = (taskId: string, n: number, at: number) => JSON.stringify({ taskId, cycleId: `${taskId}.1`, percent: 0, snapshotSize: 1e12, transferredSize: n, predictDoneSeconds: null, disks: [], at: new Date(at).toISOString() });
 
-    /** reports every task RATE times a second for SECONDS; returns how many were sent per task */
-    const publish = async (send: (taskId: string, n: number, at: number) => Promise<void>): Promise<number> => {
+    /**
+     * Reports every task RATE times a second for SECONDS, each task at its own moment of the round
+     * (independent transports do not report in step); returns how many were sent per task.
+     */
+    const publish = async (send: (taskId: string, n: number) => Promise<void>): Promise<number> => {
       const rounds = SECONDS * RATE;
+      const roundMs = 1000 / RATE;
       for (let n = 1; n <= rounds; n++) {
         const started = Date.now();
-        await Promise.all(taskIds.map((t) => send(t, n, Date.now())));
-        await sleep(Math.max(0, 1000 / RATE - (Date.now() - started)));
+        const sent: Promise<void>[] = [];
+        for (const [i, t] of taskIds.entries()) {
+          const due = started + (i * roundMs) / taskIds.length;
+          if (due > Date.now()) await sleep(due - Date.now());
+          sent.push(send(t, n));
+        }
+        await Promise.all(sent);
+        await sleep(Math.max(0, roundMs - (Date.now() - started)));
       }
       return rounds;
     };
@@ -177,9 +188,11 @@ async function main(): Promise<void> {
     const messages0 = messages;
     const t0 = Date.now();
     const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 8 });
-    const last = await publish(async (taskId, n, at) => {
+    const last = await publish(async (taskId, n) => {
       const c = await pool.connect();
       try {
+        // stamped when the report is written, as the engine writes a transport's report
+        const at = Date.now();
         await c.query('begin');
         await c.query(`update tasks set transferred_size = $2, progress_at = $3 where id = $1`, [taskId, n, new Date(at)]);
         await c.query('select pg_notify($1, $2)', ['ferry_task_progress', report(taskId, n, at)]);
@@ -224,8 +237,8 @@ async function main(): Promise<void> {
     }
     for (const end = Date.now() + 60_000; connected < SUBSCRIBERS; await sleep(100)) if (Date.now() > end) throw new Error('floor clients did not connect');
     const f0 = Date.now();
-    await publish(async (taskId, n, at) => {
-      const message = report(taskId, n, at);
+    await publish(async (taskId, n) => {
+      const message = report(taskId, n, Date.now());
       for (const socket of watchers.get(taskId) ?? []) socket.send(message);
     });
     await sleep(2_000);
