@@ -85,7 +85,7 @@ export async function startTaskWorld(config: Partial<FerryConfig> = {}, simArgs:
   const networks = await call({ Action: 'ListNetworks', Id: cloud.ID });
   const flavors = await call({ Action: 'ListFlavors', Id: cloud.ID });
   const network = networks.body.Networks.find((n: { Subnets: unknown[] }) => n.Subnets.length > 0);
-  return {
+  const world: TaskWorld = {
     dir, sim, transport, agent, t, token, images,
     cloudId: cloud.ID,
     transportId: trans.ID,
@@ -93,12 +93,14 @@ export async function startTaskWorld(config: Partial<FerryConfig> = {}, simArgs:
     networkId: network.Id,
     flavorId: flavors.body.Flavors[0].ID,
     call,
+    // the world's current processes: a test may have replaced one (an agent restarted)
     async close() {
       await t.close();
-      await Promise.all([transport.stop(), agent.stop(), sim.stop()]);
+      await Promise.all([world.transport.stop(), world.agent.stop(), world.sim.stop()]);
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return world;
 }
 
 /**
