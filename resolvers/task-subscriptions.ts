@@ -60,7 +60,7 @@ export class TaskSubscriptionResolver {
   }
 
   @Subscription(() => [TaskProgress], {
-    description: 'Progress of these tasks, in batches: the current state of each first, then the tasks that changed, at most `perSecond` batches a second (a task’s latest report wins).',
+    description: 'Progress of these tasks, in batches: the current state of each first, then the tasks that changed, each task at most `perSecond` times a second (its latest report wins).',
     subscribe: ({ args, context }: Args<{ taskIds: string[]; perSecond: number }>) => {
       if (!args.taskIds.length || args.taskIds.length > 1000) throw badInput('taskIds must name 1 to 1000 tasks.', 'taskIds');
       if (!Number.isInteger(args.perSecond) || args.perSecond < 1 || args.perSecond > 20) throw badInput('perSecond must be between 1 and 20.', 'perSecond');

@@ -56,11 +56,10 @@ function endable<T>(wakeup: Wakeup, feed: AsyncGenerator<T>): AsyncGenerator<T> 
 }
 
 /**
- * A progress batch goes out this long after the first report in it, at the earliest: reports that
- * come together (the engine reports many tasks at once) share one batch, rather than the first
- * going alone and the others waiting a whole interval for the next.
+ * A report goes out this long after it came, at the earliest: reports that come together (the
+ * engine reports many tasks at once) share one batch.
  */
-const GATHER_MS = 20;
+const GATHER_MS = 5;
 
 /** Keeps the newer of two views of a task (a row read and a notification may cross). */
 function keepNewer(latest: Map<string, ProgressView>, view: ProgressView): void {
@@ -71,13 +70,18 @@ function keepNewer(latest: Map<string, ProgressView>, view: ProgressView): void 
 /**
  * Progress batches of one set of tasks at one rate, made once for every subscriber that asks for
  * the same set at the same rate: they all get the same batch object, which GraphQL then executes
- * once for all of them (see `sharedResults` in resolvers/task-subscriptions.ts).
+ * once for all of them (see `sharedResults` in resolvers/task-subscriptions.ts). The rate is per
+ * task: a task's report waits only for that task's own last one to be an interval old, and the
+ * latest report of a task wins.
  */
 class ProgressFeed {
   readonly subscribers = new Set<(batch: ProgressView[]) => void>();
-  private readonly latest = new Map<string, ProgressView>();
-  private sentAt = 0;
+  /** reports not sent yet, the latest of each task */
+  private readonly pending = new Map<string, ProgressView>();
+  /** when each task's last report went out */
+  private readonly sentAt = new Map<string, number>();
   private timer?: NodeJS.Timeout;
+  private timerAt = Infinity;
   private rereading?: Promise<void>;
 
   constructor(
@@ -86,29 +90,52 @@ class ProgressFeed {
     private readonly read: (taskIds: readonly string[]) => Promise<ProgressView[]>,
   ) {}
 
-  /** a report: the latest of a task wins; the batch goes out when the interval allows */
+  /** a report: the latest of a task wins; it goes out when its task's interval allows */
   take(view: ProgressView): void {
-    this.latest.set(view.taskId, view);
-    this.timer ??= setTimeout(() => this.flush(), Math.max(GATHER_MS, this.sentAt + this.intervalMs - Date.now()));
+    this.pending.set(view.taskId, view);
+    this.schedule(Date.now() + GATHER_MS);
   }
 
   /** the notification connection came back: what changed meanwhile is in the rows */
   reread(): void {
     this.rereading ??= this.read(this.taskIds)
       .then((views) => {
-        for (const view of views) keepNewer(this.latest, view);
-        if (this.latest.size) this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.sentAt + this.intervalMs - Date.now()));
+        for (const view of views) keepNewer(this.pending, view);
+        this.schedule(Date.now());
       })
       .catch(() => undefined) // the database is away too: the next notification or reconnect tells again
       .finally(() => (this.rereading = undefined));
   }
 
+  private dueOf(taskId: string): number {
+    return (this.sentAt.get(taskId) ?? 0) + this.intervalMs;
+  }
+
+  /** Sets the timer for the first pending report that may go, not before `earliest`. */
+  private schedule(earliest: number): void {
+    let due = Infinity;
+    for (const taskId of this.pending.keys()) due = Math.min(due, this.dueOf(taskId));
+    if (due === Infinity) return;
+    const at = Math.max(due, earliest);
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.flush(), Math.max(0, at - Date.now()));
+  }
+
   private flush(): void {
     this.timer = undefined;
-    const batch = [...this.latest.values()];
-    this.latest.clear();
-    this.sentAt = Date.now();
-    for (const subscriber of this.subscribers) subscriber(batch);
+    this.timerAt = Infinity;
+    const now = Date.now();
+    const batch: ProgressView[] = [];
+    for (const [taskId, view] of this.pending) {
+      if (this.dueOf(taskId) > now) continue;
+      batch.push(view);
+      this.pending.delete(taskId);
+      this.sentAt.set(taskId, now);
+    }
+    if (batch.length) for (const subscriber of this.subscribers) subscriber(batch);
+    this.schedule(now);
   }
 
   close(): void {
@@ -216,12 +243,10 @@ export class TaskFeeds {
   }
 
   /**
-   * Progress of these tasks, in batches: the current state of each first, then what changed, at
-   * most one batch per `minIntervalMs` (the latest report of a task wins; older ones are dropped,
-   * never delayed), and a batch leaves GATHER_MS after its first report at the earliest. A batch
-   * per client rather than a message per task: a dashboard watching many tasks costs one GraphQL
-   * execution per interval, not one per report. Clients watching the same tasks at the same rate
-   * share their batches (ProgressFeed), and so their executions.
+   * Progress of these tasks, in batches: the current state of each first, then what changed, each
+   * task at most once per `minIntervalMs` (its latest report wins; older ones are dropped, never
+   * delayed); reports that come within GATHER_MS share a batch. Clients watching the same tasks at
+   * the same rate share their batches (ProgressFeed), and so their executions.
    */
   progress(taskIds: readonly string[], minIntervalMs = 250): AsyncGenerator<ProgressView[]> {
     const wakeup = new Wakeup();
