@@ -85,4 +85,15 @@ describe('a vSphere platform that changes: certificate renewed, password changed
     expect((await call({ Action: 'VerifyVSPlatformConnection', VSPlatformID: platformId })).body).toMatchObject({ Code: 0 });
     expect((await call({ Action: 'ListHosts' })).body.Data.VSPlatforms[0].Name).toBe('vc-renamed');
   });
+
+  it('verifies from the transport too: an unknown TransAddr, and a platform the transport cannot reach', async () => {
+    const unknown = await call({ Action: 'VerifyVSPlatformConnection', VSPlatformID: platformId, TransAddr: '127.0.0.1:1' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.Msg).toBe('No registered transport server has the address 127.0.0.1:1.');
+    expect((await call({ Action: 'VerifyVSPlatformConnection', VSPlatformID: platformId, TransAddr: transport.addr })).body).toMatchObject({ Code: 0 });
+    await vc.stop();
+    const down = await call({ Action: 'VerifyVSPlatformConnection', VSPlatformID: platformId, TransAddr: transport.addr });
+    expect(down.status).toBe(502);
+    expect(down.body.Msg).toMatch(new RegExp(`^Transport server "dc-side" cannot reach 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+  });
 });

@@ -21,6 +21,8 @@ export const pairRequestSchema = z.object({
 
 export const agentRequestSchema = z.object({ agentAddr: address });
 
+export const endpointProbeSchema = z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) });
+
 export const cycleRequestSchema = z.object({
   cycleId: id,
   taskId: id,

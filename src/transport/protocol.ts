@@ -335,3 +335,12 @@ export const SIGNATURE_HEADERS = {
 
 /** How far a signed message's timestamp may stray from the receiver's clock. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** `POST /v1/endpoints/probe {url}`: what a transport sees when it connects to an endpoint it must read from (vCenter, ESXi). */
+export interface EndpointProbe {
+  reachable: true;
+  /** the TLS certificate's SHA-256 thumbprint (AA:BB:…), for an https endpoint */
+  sha256?: string;
+  /** whether an authority this transport trusts vouches for the certificate */
+  trusted?: boolean;
+}

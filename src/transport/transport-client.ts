@@ -1,4 +1,4 @@
-import { API_PREFIX, baseUrl, DEFAULT_TRANSPORT_PORT, parseAddress, type AgentInfo, type ConversionRequest, type ConversionStatus, type CycleRequest, type CycleStatus, type HostFacts, type PairResponse, type TransportInfo, type TransportStatus } from './protocol.js';
+import { API_PREFIX, baseUrl, DEFAULT_TRANSPORT_PORT, parseAddress, type AgentInfo, type ConversionRequest, type ConversionStatus, type CycleRequest, type CycleStatus, type EndpointProbe, type HostFacts, type PairResponse, type TransportInfo, type TransportStatus } from './protocol.js';
 import { signedJson } from './signed-http.js';
 
 /** How a controller (Ferry) commands one transport server. */
@@ -41,6 +41,11 @@ export class TransportClient {
 
   agentFacts(agentAddr: string): Promise<HostFacts> {
     return this.call('POST', '/agents/facts', { agentAddr }, 60_000);
+  }
+
+  /** Whether the transport reaches an http(s) endpoint, and the certificate it is shown there. */
+  probeEndpoint(url: string): Promise<EndpointProbe> {
+    return this.call('POST', '/endpoints/probe', { url });
   }
 
   startCycle(request: CycleRequest): Promise<CycleStatus> {

@@ -8,6 +8,7 @@ import { VSphereError } from '../../drivers/vsphere/vsphere-error.js';
 import type { ServiceDeps } from '../context.js';
 import { fail, ok, type Result } from '../errors.js';
 import { UUID } from '../hosts/host-input.js';
+import { fromTransport } from '../transports/transport-errors.js';
 import type { TransportService } from '../transports/transport-service.js';
 import { syncInventory, type SyncReport } from './inventory-sync.js';
 import { readTree, type TreePlatform } from './vsphere-tree.js';
@@ -45,11 +46,15 @@ export class VSphereService {
     if (!checked.ok) return checked;
     const { name, address, userName, passwd, transId, thumbprint } = checked.value;
     const em = this.deps.orm.em.fork();
-    if (!(await em.count(TransportServer, { id: transId }))) return fail('NOT_FOUND', `TransId names no transport server (got "${transId}").`, 'TransId');
+    const transport = await em.findOne(TransportServer, { id: transId });
+    if (!transport) return fail('NOT_FOUND', `TransId names no transport server (got "${transId}").`, 'TransId');
     const same = await em.findOne(VspherePlatform, { ip: address });
     if (same) return fail('CONFLICT', `The platform at ${address} is already added ("${same.name}").`, 'Ip');
     const pin = await this.pinFor(address, thumbprint);
     if (!pin.ok) return pin;
+    // the transport will read the VMs' disks from there: it must reach it, and see the same certificate
+    const reached = await this.transportReaches(transport, address, pin.value);
+    if (!reached.ok) return { ok: false, error: { ...reached.error, field: 'TransId' } };
     const read = await this.readAll({ address, userName, password: passwd, pinnedSha256: pin.value });
     if (!read.ok) return read;
     const { inventory } = read.value;
@@ -138,17 +143,37 @@ export class VSphereService {
     return ok({ id, name: platform.name });
   }
 
-  /** Logs in with the stored credentials and certificate; with `transAddr`, also reaches that transport. */
+  /**
+   * Checks the platform from both ends: the transport (the one at `transAddr`, else the platform's
+   * own) reaches its address and is shown the recorded certificate, and Ferry logs in with the
+   * stored credentials.
+   */
   async verify(id: string, transAddr?: string): Promise<Result<VspherePlatform>> {
     const em = this.deps.orm.em.fork();
     const platform = await this.find(em, id);
     if (!platform) return this.notFound(id, 'VSPlatformID');
-    if (transAddr?.trim()) {
-      const reached = await this.transports.verify(transAddr.trim());
-      if (!reached.ok) return { ok: false, error: { ...reached.error, field: 'TransAddr' } };
+    const wanted = transAddr?.trim();
+    const transport = wanted ? await em.findOne(TransportServer, { mgntAddr: wanted }) : platform.transport ? await em.findOne(TransportServer, { id: platform.transport.id }) : null;
+    if (wanted && !transport) return fail('NOT_FOUND', `No registered transport server has the address ${wanted}.`, 'TransAddr');
+    if (transport) {
+      const reached = await this.transportReaches(transport, platform.ip, platform.certThumbprint ?? undefined);
+      if (!reached.ok) return reached;
     }
     const tried = await this.tryLogin(this.sessionOptions(platform));
     return tried.ok ? ok(platform) : tried;
+  }
+
+  /** The transport reaches the platform's address and, over TLS, sees the certificate Ferry pinned. */
+  private async transportReaches(transport: TransportServer, address: string, pinned: string | undefined): Promise<Result<null>> {
+    const client = await this.transports.clientOf(transport.id);
+    if (!client.ok) return client;
+    const url = sdkUrl(address);
+    const probe = await fromTransport(transport.mgntAddr, () => client.value.probeEndpoint(url.href), 'TransAddr');
+    if (!probe.ok) return fail('VSPHERE_ERROR', `Transport server "${transport.name}" cannot reach ${url.host}: ${probe.error.message}`, 'TransAddr');
+    if (pinned && probe.value.sha256 && probe.value.sha256 !== pinned) {
+      return fail('VSPHERE_ERROR', `Transport server "${transport.name}" is shown another certificate at ${url.host} (SHA-256 ${probe.value.sha256}, recorded ${pinned}): something between them intercepts TLS.`, 'TransAddr');
+    }
+    return ok(null);
   }
 
   async list(): Promise<VspherePlatform[]> {

@@ -5,7 +5,7 @@ import { httpEventDeliverer } from '../event-delivery.js';
 import { HttpError, parseJson, readBody, sendJson, serveRoutes } from '../http-util.js';
 import { Outbox } from '../outbox.js';
 import { Pairing } from '../pairing.js';
-import { agentRequestSchema, conversionRequestSchema, cycleRequestSchema, pairRequestSchema, validate } from '../protocol-schemas.js';
+import { agentRequestSchema, conversionRequestSchema, cycleRequestSchema, endpointProbeSchema, pairRequestSchema, validate } from '../protocol-schemas.js';
 import {
   API_PREFIX, PROTOCOL_VERSION,
   type ConversionStatus, type PairResponse, type StorageTypeName, type TransportEventBody, type TransportInfo, type TransportStatus,
@@ -14,6 +14,7 @@ import { requireSignature } from '../signed-http.js';
 import { ReplayGuard } from '../signing.js';
 import { AgentClients, AgentFailure } from './agent-client.js';
 import { convertTargets, ConversionFailure } from './conversion.js';
+import { probeEndpoint, ProbeFailure } from './endpoint-probe.js';
 import { CycleManager } from './cycle-manager.js';
 
 export interface TransportOptions {
@@ -130,6 +131,15 @@ export async function startTransport(opts: TransportOptions): Promise<RunningTra
         return sendJson(res, 200, url.endsWith('/verify') ? { reachable: true, agent: agentInfo } : facts);
       } catch (err) {
         if (err instanceof AgentFailure) throw new HttpError(502, err.failure.cause, err.failure.message);
+        throw err;
+      }
+    }
+    if (route === `POST ${API_PREFIX}/endpoints/probe`) {
+      const { url: endpoint } = validate(endpointProbeSchema, parseJson(body));
+      try {
+        return sendJson(res, 200, await probeEndpoint(new URL(endpoint)));
+      } catch (err) {
+        if (err instanceof ProbeFailure) throw new HttpError(502, err.cause, err.message);
         throw err;
       }
     }
