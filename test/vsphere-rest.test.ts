@@ -171,6 +171,33 @@ describe('vSphere platforms through the legacy REST API, against vcsim', () => {
     expect(groupOf(after[0].DataCenters.flatMap((d: any) => d.VmGroups), moved.name)).toBe(target.name);
   });
 
+  it('keeps a VM that vCenter lost while a task uses it, flagged missing, and refuses to delete the platform then', async () => {
+    // agentless tasks are not made through the API yet: the task row is written as the engine would hold it
+    const sql = t.ferry.db.orm.em.getConnection();
+    const [vm] = vmsOnHosts(await tree()).filter((v) => v.Name !== 'renamed-vm' && v.Name !== 'clone-1');
+    const cloudId = '11111111-1111-4111-8111-111111111111';
+    await sql.execute(`insert into cloud_connections (id, name, cloud_type, cloud_user, cloud_pass_sealed, cloud_addr) values (?, 'c', 'Openstack', 'u', 'v1.unused', '127.0.0.1')`, [cloudId]);
+    await sql.execute(
+      `insert into tasks (id, name, source_host_id, cloud_id, target_transport_id, interval_minutes, max_snaps_num, start_time, action_state) values (?, 'move-vm', ?, ?, ?, 60, 3, now() + interval '1 day', 1000)`,
+      ['22222222-2222-4222-8222-222222222222', vm.Id, cloudId, transId],
+    );
+    const session = await VimSession.open({ address: vc.url, userName: vc.username, password: vc.password, pinnedSha256: vc.sha256 });
+    const moref = (await readInventory(session)).vms.find((v) => v.name === vm.Name)!.moref;
+    await runTask(session, 'PowerOffVM_Task', { type: 'VirtualMachine', value: moref }, '', 'power off');
+    await runTask(session, 'Destroy_Task', { type: 'VirtualMachine', value: moref }, '', 'destroy');
+    await session.close();
+
+    const refreshed = await call({ Action: 'RefreshVSPlatform', ID: platformId });
+    expect(refreshed.body.Msg).toMatch(new RegExp(`0 gone, 0 renamed, 0 moved, 1 gone but kept for their tasks \\(${vm.Name}\\)\\.$`));
+    const [row] = await sql.execute(`select missing from source_hosts where id = ?`, [vm.Id]);
+    expect(row.missing).toBe(true);
+    const refused = await call({ Action: 'DeleteVSPlatform', ID: platformId });
+    expect(refused.status).toBe(409);
+    expect(refused.body.Msg).toBe('VMs of platform "vc-1" are in tasks ("move-vm"): delete those tasks first.');
+    await sql.execute(`delete from tasks where name = 'move-vm'`);
+    await sql.execute(`delete from cloud_connections where id = ?`, [cloudId]);
+  });
+
   it('deletes the platform with its tree', async () => {
     const deleted = await call({ Action: 'DeleteVSPlatform', ID: platformId });
     expect(deleted.body).toMatchObject({ Code: 0, Msg: 'Delete VSPlatform Success.' });
