@@ -1,6 +1,7 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, InterfaceType, ObjectType } from 'type-graphql';
-import type { HostNetInterface, HostVolume, SourceHost as SourceHostRow, VsphereCluster as ClusterRow, VsphereDatacenter as DatacenterRow, VsphereFolder as FolderRow, VsphereHost as HostRow, VspherePlatform as PlatformRow } from '../entities/index.js';
+import type { SourceHost as SourceHostRow, VsphereCluster as ClusterRow, VsphereDatacenter as DatacenterRow, VsphereFolder as FolderRow, VsphereHost as HostRow, VspherePlatform as PlatformRow } from '../entities/index.js';
+import type { VmDiskRow, VmNicRow, VmRow } from '../src/services/vsphere/vsphere-reads.js';
 import { toGlobalId } from '../src/graphql/global-id.js';
 import { Node, Payload } from './common.js';
 
@@ -71,7 +72,7 @@ export class VmDisk {
   @Field(() => Boolean, { description: 'The first disk: the one the VM boots from.' }) boot!: boolean;
 }
 
-export const vmDiskNode = (v: HostVolume): VmDisk =>
+export const vmDiskNode = (v: VmDiskRow): VmDisk =>
   Object.assign(new VmDisk(), { fileName: v.backingFile ?? v.path, size: Number(v.capacity), controller: v.controller ?? undefined, boot: v.useType === 'boot' });
 
 @ObjectType({ description: 'A network adapter of a VM.' })
@@ -82,7 +83,7 @@ export class VmNic {
   @Field(() => [String], { description: 'Addresses the guest reports on it (VMware Tools).' }) ips!: string[];
 }
 
-export const vmNicNode = (n: HostNetInterface): VmNic => Object.assign(new VmNic(), { label: n.name ?? undefined, mac: n.mac, network: n.network ?? undefined, ips: n.ips });
+export const vmNicNode = (n: VmNicRow): VmNic => Object.assign(new VmNic(), { label: n.name ?? undefined, mac: n.mac, network: n.network ?? undefined, ips: n.ips });
 
 @ObjectType({ implements: Node, description: 'A VM of a platform: a source host Ferry migrates without an agent.' })
 export class VirtualMachine extends Node {
@@ -103,9 +104,13 @@ export class VirtualMachine extends Node {
   @Field(() => DateTimeResolver, { nullable: true }) refreshedAt?: Date;
   esxiHostId?: string;
   folderId?: string;
+  /** its disks and NICs when the page that listed it brought them (then no loader is asked) */
+  prefetchedDisks?: VmDisk[];
+  prefetchedNics?: VmNic[];
 }
 
-export const vmNode = (h: SourceHostRow): VirtualMachine =>
+/** A VM from its entity (node(id)) or from the plain row of a page (trees), with the disks and NICs the row brought. */
+export const vmNode = (h: SourceHostRow | VmRow): VirtualMachine =>
   Object.assign(new VirtualMachine(), {
     id: toGlobalId('VirtualMachine', h.id),
     sourceHostId: h.id,
@@ -125,6 +130,8 @@ export const vmNode = (h: SourceHostRow): VirtualMachine =>
     refreshedAt: h.refreshedAt ?? undefined,
     esxiHostId: h.esxiHost?.id,
     folderId: h.folder?.id,
+    prefetchedDisks: 'disks' in h && h.disks ? h.disks.map(vmDiskNode) : undefined,
+    prefetchedNics: 'nics' in h && h.nics ? h.nics.map(vmNicNode) : undefined,
   });
 
 @InputType()

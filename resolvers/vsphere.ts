@@ -1,9 +1,9 @@
-import { GraphQLError } from 'graphql';
-import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLError, Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { fromGlobalId } from '../src/graphql/global-id.js';
 import { vmPageKey } from '../src/graphql/loaders.js';
-import type { VmParent } from '../src/services/vsphere/vsphere-reads.js';
+import type { VmPageIncludes, VmParent } from '../src/services/vsphere/vsphere-reads.js';
 import type { SyncReport } from '../src/services/vsphere/inventory-sync.js';
 import { payload } from './common.js';
 import { Connection, ConnectionArgs, pageRequest, type ConnectionShape } from './connection.js';
@@ -28,12 +28,37 @@ const plainId = (type: string, id: string) => {
 
 const reportNode = (r: SyncReport): VsphereRefreshReport => ({ vms: r.vms, added: r.added, removed: r.removed, flagged: r.flagged, renamed: r.renamed.map((x) => x.to), moved: r.moved });
 
-/** A page of a host's or folder's VMs through the request's batch loader. */
-async function vmPage(ctx: GraphQLContext, parent: VmParent, id: string, args: ConnectionArgs): Promise<VirtualMachineConnection> {
+/** The fields selected at `path` below a field (fragments and inline fragments followed). */
+function selectedFields(info: GraphQLResolveInfo, path: string[]): Set<string> {
+  const names = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>): void => {
+    for (const sel of set?.selections ?? []) {
+      if (sel.kind === Kind.FIELD) {
+        if (depth === path.length) names.add(sel.name.value);
+        else if (sel.name.value === path[depth]) walk(sel.selectionSet, depth + 1, seen);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        walk(sel.selectionSet, depth, seen);
+      } else if (!seen.has(sel.name.value)) {
+        walk(info.fragments[sel.name.value]?.selectionSet, depth, new Set([...seen, sel.name.value]));
+      }
+    }
+  };
+  for (const node of info.fieldNodes) walk(node.selectionSet, 0, new Set());
+  return names;
+}
+
+/**
+ * A page of a host's or folder's VMs through the request's batch loader. When the query asks for
+ * the VMs' disks or NICs, the page brings them in its own query, so a tree's VMs cost no loader
+ * call (nor promise) per VM.
+ */
+async function vmPage(ctx: GraphQLContext, info: GraphQLResolveInfo, parent: VmParent, id: string, args: ConnectionArgs): Promise<VirtualMachineConnection> {
   const request = pageRequest(args);
+  const wanted = selectedFields(info, ['edges', 'node']);
+  const include: VmPageIncludes = { disks: wanted.has('disks'), nics: wanted.has('nics') };
   let page;
   try {
-    page = await ctx.loaders.vmPage.load(vmPageKey(parent, id, request.first, request.after));
+    page = await ctx.loaders.vmPage.load(vmPageKey(parent, id, request.first, request.after, include));
   } catch (err) {
     throw new GraphQLError((err as Error).message, { extensions: { code: 'BAD_USER_INPUT', argument: 'after' } });
   }
@@ -135,8 +160,8 @@ export class VsphereClusterResolver {
 @Resolver(() => VsphereHost)
 export class VsphereHostResolver {
   @FieldResolver(() => VirtualMachineConnection, { description: 'The VMs it runs, by name.' })
-  async vms(@Root() h: VsphereHost, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: GraphQLContext): Promise<VirtualMachineConnection> {
-    return vmPage(ctx, 'host', h.rowId, args);
+  async vms(@Root() h: VsphereHost, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<VirtualMachineConnection> {
+    return vmPage(ctx, info, 'host', h.rowId, args);
   }
 }
 
@@ -148,21 +173,21 @@ export class VmFolderResolver {
   }
 
   @FieldResolver(() => VirtualMachineConnection, { description: 'The VMs in it, by name.' })
-  async vms(@Root() f: VmFolder, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: GraphQLContext): Promise<VirtualMachineConnection> {
-    return vmPage(ctx, 'folder', f.rowId, args);
+  async vms(@Root() f: VmFolder, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<VirtualMachineConnection> {
+    return vmPage(ctx, info, 'folder', f.rowId, args);
   }
 }
 
 @Resolver(() => VirtualMachine)
 export class VirtualMachineResolver {
   @FieldResolver(() => [VmDisk], { description: 'Its virtual disks; the first is the boot disk.' })
-  async disks(@Root() vm: VirtualMachine, @Ctx() ctx: GraphQLContext): Promise<VmDisk[]> {
-    return (await ctx.loaders.hostVolumes.load(vm.sourceHostId)).map(vmDiskNode);
+  disks(@Root() vm: VirtualMachine, @Ctx() ctx: GraphQLContext): VmDisk[] | Promise<VmDisk[]> {
+    return vm.prefetchedDisks ?? ctx.loaders.hostVolumes.load(vm.sourceHostId).then((rows) => rows.map(vmDiskNode));
   }
 
   @FieldResolver(() => [VmNic], { description: 'Its network adapters.' })
-  async nics(@Root() vm: VirtualMachine, @Ctx() ctx: GraphQLContext): Promise<VmNic[]> {
-    return (await ctx.loaders.hostNetInterfaces.load(vm.sourceHostId)).map(vmNicNode);
+  nics(@Root() vm: VirtualMachine, @Ctx() ctx: GraphQLContext): VmNic[] | Promise<VmNic[]> {
+    return vm.prefetchedNics ?? ctx.loaders.hostNetInterfaces.load(vm.sourceHostId).then((rows) => rows.map(vmNicNode));
   }
 
   @FieldResolver(() => [Task], { description: 'Its migration tasks, oldest first.' })

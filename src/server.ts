@@ -23,6 +23,7 @@ import { maskUnexpectedErrors } from './graphql/format-error.js';
 import { attachGraphqlWs } from './graphql/ws.js';
 import { createHttpApp } from './http/app.js';
 import { armorLimits, MAX_TOKENS } from './graphql/limits.js';
+import { noStorePlugins } from './graphql/no-store.js';
 
 export interface RunningFerry {
   url: string;
@@ -85,7 +86,7 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
       allowBatchedHttpRequests: false,
       parseOptions: { maxTokens: MAX_TOKENS },
       // armor's typings resolve to Apollo's CommonJS build; the plugins are the same objects
-      plugins: [...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]), ApolloServerPluginDrainHttpServer({ httpServer })],
+      plugins: [...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]), ApolloServerPluginDrainHttpServer({ httpServer }), ...noStorePlugins<GraphQLContext>()],
       formatError: maskUnexpectedErrors(log),
       includeStacktraceInErrorResponses: false,
       // `ferry serve` handles SIGTERM/SIGINT itself and must finish closing (embedded PostgreSQL included)

@@ -84,6 +84,13 @@ describe('GraphQL over HTTP', () => {
     expect(broken.body.errors?.[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
   });
 
+  it('marks every GraphQL answer as not to be stored by caches', async () => {
+    for (const body of [{ query: '{ viewer { name } }' }, { query: '{ nope }' }]) {
+      const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: token }, body: JSON.stringify(body) });
+      expect(res.headers.get('cache-control'), body.query).toBe('no-store');
+    }
+  });
+
   it('lets anyone call login, and asks for a token everywhere else', async () => {
     const anonymous = await raw('{ license { credits } }', '');
     expect(anonymous.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');

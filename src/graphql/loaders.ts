@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { HostNetInterface, HostVolume, SourceHost, Task, TaskVolume, VsphereCluster, VsphereDatacenter, VsphereFolder, VsphereHost } from '../../entities/index.js';
 import type { Page } from '../services/paging.js';
-import type { VmParent } from '../services/vsphere/vsphere-reads.js';
+import type { VmPageIncludes, VmParent, VmRow } from '../services/vsphere/vsphere-reads.js';
 import type { Services } from '../services/index.js';
 import type { CloudView } from '../services/clouds/cloud-service.js';
 import type { TransportView } from '../services/transports/transport-service.js';
@@ -37,11 +37,12 @@ export interface Loaders {
   vsphereChildFolders: DataLoader<string, VsphereFolder[]>;
   vsphereVmCount: DataLoader<string, number>;
   /** a page of the VMs of a host or folder: see vmPageKey */
-  vmPage: DataLoader<string, Page<SourceHost>>;
+  vmPage: DataLoader<string, Page<VmRow>>;
 }
 
-/** The key of a page of VMs: parents asked with the same page share one query. */
-export const vmPageKey = (parent: VmParent, id: string, first: number, after?: string) => JSON.stringify([parent, first, after ?? null, id]);
+/** The key of a page of VMs: parents asked with the same page (and the same VM parts) share one query. */
+export const vmPageKey = (parent: VmParent, id: string, first: number, after?: string, include: VmPageIncludes = {}) =>
+  JSON.stringify([parent, first, after ?? null, Boolean(include.disks), Boolean(include.nics), id]);
 
 /**
  * A batch waits for the end of the current turn of the event loop, not just its microtasks:
@@ -80,18 +81,18 @@ export function createLoaders(services: Services): Loaders {
       const counts = await services.vsphereReads.vmCountsOf(ids);
       return ids.map((id) => counts.get(id) ?? 0);
     }, options),
-    vmPage: new DataLoader<string, Page<SourceHost>>(async (keys) => {
-      const groups = new Map<string, { parent: VmParent; first: number; after?: string; ids: string[] }>();
+    vmPage: new DataLoader<string, Page<VmRow>>(async (keys) => {
+      const groups = new Map<string, { parent: VmParent; first: number; after?: string; include: VmPageIncludes; ids: string[] }>();
       for (const key of keys) {
-        const [parent, first, after, id] = JSON.parse(key) as [VmParent, number, string | null, string];
-        const group = JSON.stringify([parent, first, after]);
-        if (!groups.has(group)) groups.set(group, { parent, first, after: after ?? undefined, ids: [] });
+        const [parent, first, after, disks, nics, id] = JSON.parse(key) as [VmParent, number, string | null, boolean, boolean, string];
+        const group = JSON.stringify([parent, first, after, disks, nics]);
+        if (!groups.has(group)) groups.set(group, { parent, first, after: after ?? undefined, include: { disks, nics }, ids: [] });
         groups.get(group)!.ids.push(id);
       }
-      const pages = new Map<string, Page<SourceHost> | Error>();
+      const pages = new Map<string, Page<VmRow> | Error>();
       for (const g of groups.values()) {
-        const result = await services.vsphereReads.vmPagesOf(g.parent, g.ids, { first: g.first, after: g.after });
-        for (const id of g.ids) pages.set(vmPageKey(g.parent, id, g.first, g.after), result.ok ? result.value.get(id)! : new Error(result.error.message));
+        const result = await services.vsphereReads.vmPagesOf(g.parent, g.ids, { first: g.first, after: g.after }, g.include);
+        for (const id of g.ids) pages.set(vmPageKey(g.parent, id, g.first, g.after, g.include), result.ok ? result.value.get(id)! : new Error(result.error.message));
       }
       return keys.map((key) => pages.get(key)!);
     }, options),

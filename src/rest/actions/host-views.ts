@@ -1,4 +1,4 @@
-import type { SourceHost } from '../../../entities/index.js';
+import type { HostNetInterface, HostVolume, SourceHost } from '../../../entities/index.js';
 import { legacyTime } from '../legacy-time.js';
 
 const num = (bigint?: string | null) => (bigint == null ? null : Number(bigint));
@@ -15,14 +15,32 @@ export const listed = (h: SourceHost) => ({
   Offline: h.offline,
 });
 
+/** The fields of a host that GetPackerHost's Data shows: a SourceHost entity, or a plain row with the same properties (the vSphere tree). */
+export type DetailHost = Pick<
+  SourceHost,
+  'id' | 'name' | 'mgntAddr' | 'osType' | 'osName' | 'cpu' | 'sockets' | 'memory' | 'manufacturer' | 'totalSize' | 'hostType' | 'createdAt' | 'agent' | 'offline' | 'canNotMigrate' | 'cnmReason' | 'vmUuid'
+>;
+export type DetailVolume = Pick<HostVolume, 'path' | 'type' | 'filesystem' | 'partitionTable' | 'capacity' | 'useType' | 'freeSpace' | 'freeSpaceNotEnough' | 'canNotBeMigrated' | 'canNotBeMigratedReason'>;
+export type DetailNic = Pick<HostNetInterface, 'name' | 'mac' | 'ips'>;
+/** The host's transport server as GetPackerHost shows it (each part null when unknown). */
+export interface DetailTransport {
+  id: string | null;
+  name: string | null;
+  mgntAddr: string | null;
+}
+
 /** GetPackerHost's Data, keys in the documented order; the vSphere-only keys are empty for an agent host. */
-export const detail = ({ host: h, inTask }: { host: SourceHost; inTask: boolean }) => ({
+export const detail = ({ host: h, inTask }: { host: SourceHost; inTask: boolean }) =>
+  hostDetail(h, { id: h.transport?.id ?? null, name: h.transport?.unwrap().name ?? null, mgntAddr: h.transport?.unwrap().mgntAddr ?? null }, h.volumes.getItems(), h.netInterfaces.getItems(), inTask);
+
+/** GetPackerHost's Data from a host's fields, transport, volumes and NICs. */
+export const hostDetail = (h: DetailHost, t: DetailTransport, volumes: readonly DetailVolume[], nics: readonly DetailNic[], inTask: boolean) => ({
   Id: h.id,
   Name: h.name,
   MgntAddr: h.mgntAddr,
-  TransName: h.transport?.unwrap().name ?? null,
-  TransId: h.transport?.id ?? null,
-  TransAddr: h.transport?.unwrap().mgntAddr ?? null,
+  TransName: t.name,
+  TransId: t.id,
+  TransAddr: t.mgntAddr,
   OsType: h.osType ?? '',
   OsName: h.osName ?? '',
   CPU: h.cpu ?? null,
@@ -37,7 +55,7 @@ export const detail = ({ host: h, inTask }: { host: SourceHost; inTask: boolean 
   InTask: inTask,
   CanNotMigrate: h.canNotMigrate,
   CNMReason: h.cnmReason ?? '',
-  VolumeInfos: h.volumes.getItems().map((v) => ({
+  VolumeInfos: volumes.map((v) => ({
     Path: v.path,
     Type: v.type,
     Filesystem: v.filesystem ?? '',
@@ -50,5 +68,5 @@ export const detail = ({ host: h, inTask }: { host: SourceHost; inTask: boolean 
     CanNotBeMigratedReason: v.canNotBeMigratedReason ?? '',
   })),
   VMHostUuid: h.vmUuid ?? '',
-  NetInterfaces: h.netInterfaces.getItems().map((n) => ({ Name: n.name ?? '', Mac: n.mac, SubNets: n.ips.map((ip) => ({ Ip: ip })) })),
+  NetInterfaces: nics.map((n) => ({ Name: n.name ?? '', Mac: n.mac, SubNets: n.ips.map((ip) => ({ Ip: ip })) })),
 });

@@ -4,7 +4,7 @@ import type { TreeFolder, TreeHost, TreePlatform, TreeVm } from '../../services/
 import { action, type RestAction } from '../action.js';
 import { text } from '../input.js';
 import { legacyTime } from '../legacy-time.js';
-import { detail } from './host-views.js';
+import { hostDetail } from './host-views.js';
 
 const field = z.string().max(1024);
 const platformId = z.object({ ID: text(64) });
@@ -12,7 +12,7 @@ const platformId = z.object({ ID: text(64) });
 /** One platform of ListHosts' VSPlatforms, keys as documented. */
 export const listedPlatform = (p: VspherePlatform) => ({ ID: p.id, Name: p.name, Ip: p.ip, IsVcenter: p.isVcenter, CreatedTime: legacyTime(p.createdAt) });
 
-const vts = (vms: TreeVm[]) => vms.map(detail);
+const vts = (vms: TreeVm[]) => vms.map((v) => hostDetail(v.host, { id: v.host.transport?.id ?? null, name: v.transport?.name ?? null, mgntAddr: v.transport?.mgntAddr ?? null }, v.volumes, v.nics, v.inTask));
 const phyHost = (h: TreeHost) => ({ ID: h.host.id, Name: h.host.name, VTs: vts(h.vms) });
 const vmGroup = (f: TreeFolder): unknown => ({ ID: f.folder.id, Name: f.folder.name, VmGroups: f.folders.map(vmGroup), VTs: vts(f.vms) });
 

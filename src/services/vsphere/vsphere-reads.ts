@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { SourceHost, Task, VsphereCluster, VsphereDatacenter, VsphereFolder, VsphereHost, VspherePlatform } from '../../../entities/index.js';
+import { SourceHost, Task, VsphereCluster, VsphereDatacenter, VsphereFolder, VsphereHost, VspherePlatform, type HostNetInterface, type HostVolume } from '../../../entities/index.js';
 import { groupBy } from '../../util/group-by.js';
 import { UUID } from '../hosts/host-input.js';
 import { fail, ok, type Result } from '../errors.js';
@@ -19,6 +19,73 @@ function decodeVmCursor(cursor: string): { name: string; id: string } | undefine
   } catch {
     return undefined;
   }
+}
+
+/** A PostgreSQL array literal of ids, bound as one parameter (`= any(?::uuid[])`); anything not a UUID is left out. */
+const uuidArray = (ids: readonly string[]) => `{${ids.filter((id) => UUID.test(id)).join(',')}}`;
+
+/** The parts of VMs a page may bring along with each VM. */
+export interface VmPageIncludes {
+  disks?: boolean;
+  nics?: boolean;
+}
+
+/** A disk of a VM as a page brings it: the columns of host_volumes the views read (capacity: bytes, as text like the entity's bigint). */
+export type VmDiskRow = Pick<HostVolume, 'path' | 'capacity' | 'useType' | 'backingFile' | 'controller'>;
+/** A NIC of a VM as a page brings it. */
+export type VmNicRow = Pick<HostNetInterface, 'name' | 'mac' | 'network' | 'ips'>;
+
+/**
+ * A VM as the tree views read it: the columns of source_hosts under the entity's property names,
+ * references as `{ id }`, without the ORM's entity machinery (a tree holds thousands of VMs).
+ */
+export type VmRow = Pick<
+  SourceHost,
+  | 'id' | 'createdAt' | 'name' | 'agent' | 'mgntAddr' | 'offline' | 'osType' | 'osName' | 'cpu' | 'sockets' | 'memory' | 'manufacturer' | 'totalSize'
+  | 'hostType' | 'canNotMigrate' | 'cnmReason' | 'vmMoref' | 'vmUuid' | 'vmInstanceUuid' | 'powerState' | 'missing' | 'refreshedAt'
+> & {
+  transport: { id: string } | null;
+  platform: { id: string } | null;
+  esxiHost: { id: string } | null;
+  folder: { id: string } | null;
+  /** when the page was asked for them (VmPageIncludes.disks) */
+  disks?: VmDiskRow[];
+  /** when the page was asked for them (VmPageIncludes.nics) */
+  nics?: VmNicRow[];
+};
+
+const ref = (id: unknown) => (id == null ? null : { id: String(id) });
+
+/** A raw source_hosts row (as the pg driver returns it under MikroORM's type parsers) as a VmRow; dates parsed as the ORM parses them. */
+export function vmRow(r: Record<string, unknown>, parseDate: (value: unknown) => Date): VmRow {
+  return {
+    id: r.id as string,
+    createdAt: parseDate(r.created_at),
+    name: r.name as string,
+    agent: r.agent as boolean,
+    transport: ref(r.transport_id),
+    mgntAddr: r.mgnt_addr as string | undefined,
+    offline: r.offline as boolean,
+    osType: r.os_type as string | undefined,
+    osName: r.os_name as string | undefined,
+    cpu: r.cpu as number | undefined,
+    sockets: r.sockets as number | undefined,
+    memory: r.memory as string | undefined,
+    manufacturer: r.manufacturer as string | undefined,
+    totalSize: r.total_size as string | undefined,
+    hostType: r.host_type as string | undefined,
+    canNotMigrate: r.can_not_migrate as boolean,
+    cnmReason: r.cnm_reason as string | undefined,
+    platform: ref(r.platform_id),
+    esxiHost: ref(r.esxi_host_id),
+    folder: ref(r.folder_id),
+    vmMoref: r.vm_moref as string | undefined,
+    vmUuid: r.vm_uuid as string | undefined,
+    vmInstanceUuid: r.vm_instance_uuid as string | undefined,
+    powerState: r.power_state as string | undefined,
+    missing: r.missing as boolean,
+    refreshedAt: r.refreshed_at == null ? undefined : parseDate(r.refreshed_at),
+  };
 }
 
 /**
@@ -77,24 +144,31 @@ export class VSphereReads {
   /**
    * A page of VMs of each parent (by name, then id), all parents in one query: a window numbers
    * each parent's VMs and counts them. Parents asked with one `first`/`after` share the query.
+   * VMs are plain rows (no ORM entities: a tree holds thousands); with `include` each brings its
+   * disks (by path, then id) and NICs (by name, MAC, id) from the same query.
    */
-  async vmPagesOf(parent: VmParent, parentIds: readonly string[], request: PageRequest): Promise<Result<Map<string, Page<SourceHost>>>> {
+  async vmPagesOf(parent: VmParent, parentIds: readonly string[], request: PageRequest, include: VmPageIncludes = {}): Promise<Result<Map<string, Page<VmRow>>>> {
     const after = request.after === undefined ? undefined : decodeVmCursor(request.after);
     if (request.after !== undefined && !after) return fail('INVALID_INPUT', 'after is not a cursor of this list.', 'after');
     const column = PARENT_COLUMN[parent];
     const em = this.em();
+    const extra = [
+      include.disks ? `, (select coalesce(json_agg(json_build_object('path', v.path, 'capacity', v.capacity::text, 'useType', v.use_type, 'backingFile', v.backing_file, 'controller', v.controller) order by v.path, v.id), '[]') from host_volumes v where v.host_id = numbered.id) as page_disks` : '',
+      include.nics ? `, (select coalesce(json_agg(json_build_object('name', n.name, 'mac', n.mac, 'network', n.network, 'ips', n.ips) order by n.name, n.mac, n.id), '[]') from host_net_interfaces n where n.host_id = numbered.id) as page_nics` : '',
+    ].join('');
     const rows = await em.getConnection().execute<Record<string, unknown>[]>(
-      `select * from (
+      `select numbered.*${extra} from (
          select sh.*, row_number() over (partition by sh.${column} order by sh.name, sh.id) as page_row,
                 count(*) over (partition by sh.${column}) as page_total
          from source_hosts sh
-         where sh.agent = false and sh.${column} in (?) ${after ? 'and (sh.name, sh.id) > (?, ?)' : ''}
+         where sh.agent = false and sh.${column} = any(?::uuid[]) ${after ? 'and (sh.name, sh.id) > (?, ?)' : ''}
        ) numbered where page_row <= ? order by ${column}, page_row`,
-      after ? [[...parentIds], after.name, after.id, request.first + 1] : [[...parentIds], request.first + 1],
+      after ? [uuidArray(parentIds), after.name, after.id, request.first + 1] : [uuidArray(parentIds), request.first + 1],
     );
     // the total counts every VM of the parent, the ones before the cursor included
     const totals = after ? await this.vmCounts(em, column, parentIds) : undefined;
-    const byParent = new Map<string, Page<SourceHost>>(parentIds.map((id) => [id, { items: [], hasNextPage: false, hasPreviousPage: after !== undefined, totalCount: totals?.get(id) ?? 0 }]));
+    const byParent = new Map<string, Page<VmRow>>(parentIds.map((id) => [id, { items: [], hasNextPage: false, hasPreviousPage: after !== undefined, totalCount: totals?.get(id) ?? 0 }]));
+    const parseDate = (v: unknown) => em.getPlatform().parseDate(v as string) as Date;
     for (const row of rows) {
       const page = byParent.get(String(row[column]))!;
       if (!totals) page.totalCount = Number(row.page_total);
@@ -102,15 +176,16 @@ export class VSphereReads {
         page.hasNextPage = true;
         continue;
       }
-      const { page_row: _row, page_total: _total, ...columns } = row;
-      const vm = em.map(SourceHost, columns);
+      const vm = vmRow(row, parseDate);
+      if (include.disks) vm.disks = row.page_disks as VmDiskRow[];
+      if (include.nics) vm.nics = row.page_nics as VmNicRow[];
       page.items.push({ cursor: encodeVmCursor(vm), node: vm });
     }
     return ok(byParent);
   }
 
   private async vmCounts(em: EntityManager, column: string, parentIds: readonly string[]): Promise<Map<string, number>> {
-    const rows = await em.getConnection().execute<{ parent: string; n: string }[]>(`select ${column} as parent, count(*) as n from source_hosts where agent = false and ${column} in (?) group by ${column}`, [[...parentIds]]);
+    const rows = await em.getConnection().execute<{ parent: string; n: string }[]>(`select ${column} as parent, count(*) as n from source_hosts where agent = false and ${column} = any(?::uuid[]) group by ${column}`, [uuidArray(parentIds)]);
     return new Map(rows.map((r) => [r.parent, Number(r.n)]));
   }
 
