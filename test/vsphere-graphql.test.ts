@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostVmsDocument, VspherePlatformAddDocument, VspherePlatformDeleteDocument, VsphereNodeDocument, VsphereTreeDocument, type VmPageFragment } from './generated/graphql.js';
-import { graphql, rest } from './support/clients.js';
+import { graphql } from './support/clients.js';
 import { adminToken, startTestFerry, type TestFerry } from './support/ferry.js';
 import { queriesDuring } from './support/query-count.js';
 import { spawnFerry, type FerryProcess } from './support/transport-fixture.js';
 import { spawnVcsim, type VcsimProcess } from './support/vcsim.js';
+import { addDatacenterTransport } from './support/vsphere-fixture.js';
 
 /** The vSphere tree through GraphQL: one query for a whole vCenter, in SQL statements bounded by its depth. */
 describe('vSphere trees through GraphQL, against vcsim', () => {
@@ -32,8 +33,7 @@ describe('vSphere trees through GraphQL, against vcsim', () => {
     ]);
     t = await startTestFerry();
     token = await adminToken(t.url);
-    const added = await rest(t.url, '/MgmtTransportConnection', { Action: 'AddTransportServer', ServType: 'On-Premises', Name: 'dc-side', MgntAddr: transport.addr }, token);
-    transId = added.body.Data.ID;
+    transId = await addDatacenterTransport(t.url, token, transport);
   }, 120_000);
   afterAll(async () => {
     await Promise.all([transport?.stop(), small?.stop(), large?.stop()]);

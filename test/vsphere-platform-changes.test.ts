@@ -7,6 +7,7 @@ import { adminToken, startTestFerry, type TestFerry } from './support/ferry.js';
 import { freePort } from './support/ports.js';
 import { spawnFerry, type FerryProcess } from './support/transport-fixture.js';
 import { spawnVcsim, type VcsimProcess, type VcsimOptions } from './support/vcsim.js';
+import { addDatacenterTransport } from './support/vsphere-fixture.js';
 
 /** A platform whose certificate, password or address changes after it was added. */
 describe('a vSphere platform that changes: certificate renewed, password changed', () => {
@@ -28,7 +29,7 @@ describe('a vSphere platform that changes: certificate renewed, password changed
     [transport, vc] = await Promise.all([spawnFerry('transport', ['--state', path.join(dir, 'transport')]), vcsim('cert-a')]);
     t = await startTestFerry();
     token = await adminToken(t.url);
-    transId = (await rest(t.url, '/MgmtTransportConnection', { Action: 'AddTransportServer', ServType: 'On-Premises', Name: 'dc-side', MgntAddr: transport.addr }, token)).body.Data.ID;
+    transId = await addDatacenterTransport(t.url, token, transport);
     const added = await call({ Action: 'AddVSPlatform', Name: 'vc', Ip: vc.url, UserName: vc.username, Passwd: vc.password, TransId: transId });
     expect(added.body, added.text).toMatchObject({ Code: 0, Data: { Count: vc.counts.vms, CertThumbprint: vc.sha256 } });
     expect(added.body.Msg).toContain(`Certificate SHA-256 ${vc.sha256} recorded`);

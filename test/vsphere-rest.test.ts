@@ -11,6 +11,7 @@ import { rest } from './support/clients.js';
 import { adminToken, startTestFerry, type TestFerry } from './support/ferry.js';
 import { spawnFerry, type FerryProcess } from './support/transport-fixture.js';
 import { spawnVcsim, type VcsimProcess } from './support/vcsim.js';
+import { addDatacenterTransport } from './support/vsphere-fixture.js';
 
 interface VT {
   Id: string;
@@ -56,8 +57,7 @@ describe('vSphere platforms through the legacy REST API, against vcsim', () => {
     ]);
     t = await startTestFerry();
     token = await adminToken(t.url);
-    const added = await rest(t.url, '/MgmtTransportConnection', { Action: 'AddTransportServer', ServType: 'On-Premises', Name: 'dc-side', MgntAddr: transport.addr }, token);
-    transId = added.body.Data.ID;
+    transId = await addDatacenterTransport(t.url, token, transport);
   }, 120_000);
   afterAll(async () => {
     await Promise.all([transport?.stop(), vc?.stop()]);
