@@ -18,6 +18,7 @@ describe('vSphere trees through GraphQL, against vcsim', () => {
   let transport: FerryProcess;
   let small: VcsimProcess;
   let large: VcsimProcess;
+  let esx: VcsimProcess;
   let transId: string;
   const tree = () => graphql(t.url, VsphereTreeDocument, {}, token);
   const add = (vc: VcsimProcess, name: string) =>
@@ -26,17 +27,18 @@ describe('vSphere trees through GraphQL, against vcsim', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ferry-vsphere-gql-'));
-    [transport, small, large] = await Promise.all([
+    [transport, small, large, esx] = await Promise.all([
       spawnFerry('transport', ['--state', path.join(dir, 'transport')]),
       spawnVcsim({ datacenters: 1, clusters: 1, clusterHosts: 2, hosts: 1, vms: 2, folderDepth: 3 }),
       spawnVcsim({ datacenters: 3, clusters: 2, clusterHosts: 3, hosts: 2, vms: 4, folderDepth: 3 }),
+      spawnVcsim({ mode: 'esx', vms: 3 }),
     ]);
     t = await startTestFerry();
     token = await adminToken(t.url);
     transId = await addDatacenterTransport(t.url, token, transport);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([transport?.stop(), small?.stop(), large?.stop()]);
+    await Promise.all([transport?.stop(), small?.stop(), large?.stop(), esx?.stop()]);
     await t?.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -104,11 +106,24 @@ describe('vSphere trees through GraphQL, against vcsim', () => {
     }
   });
 
+  it('adds an ESXi host as a platform: not a vCenter, one datacenter, its one standalone host with the VMs', async () => {
+    const added = await add(esx, 'esx-1');
+    expect(added.data?.vspherePlatformAdd.userErrors).toEqual([]);
+    expect(added.data?.vspherePlatformAdd.vspherePlatform).toMatchObject({ name: 'esx-1', isVcenter: false });
+    const p = (await tree()).data!.vspherePlatforms.find((x) => x.name === 'esx-1')!;
+    expect(p.datacenters).toHaveLength(1);
+    const [dc] = p.datacenters;
+    expect(dc.clusters).toEqual([]);
+    expect(dc.hosts).toHaveLength(1);
+    expect(vmsOf(dc.hosts[0].vms)).toHaveLength(esx.counts.vms);
+    expect(p.vmCount).toBe(esx.counts.vms);
+  });
+
   it('deletes a platform', async () => {
     const { data } = await tree();
     const smallId = data!.vspherePlatforms.find((x) => x.name === 'small')!.id;
     const deleted = await graphql(t.url, VspherePlatformDeleteDocument, { input: { vspherePlatformId: smallId } }, token);
     expect(deleted.data?.vspherePlatformDelete).toMatchObject({ userErrors: [], deletedVspherePlatformId: expect.any(String) });
-    expect((await tree()).data?.vspherePlatforms.map((p) => p.name)).toEqual(['large']);
+    expect((await tree()).data?.vspherePlatforms.map((p) => p.name)).toEqual(['large', 'esx-1']);
   });
 });
