@@ -10,10 +10,11 @@ import { TaskEventsDocument } from './generated/graphql.js';
 import { rest } from './support/clients.js';
 import { freePort } from './support/ports.js';
 import { subscribe, type LiveSubscription } from './support/subscriptions.js';
-import { startTaskWorld, TEST_TIMINGS, type TaskWorld } from './support/task-fixture.js';
+import { scribble, startTaskWorld, TEST_TIMINGS, type TaskWorld } from './support/task-fixture.js';
 import { spawnFerry } from './support/transport-fixture.js';
-import { sleep, until } from './support/wait.js';
+import { until } from './support/wait.js';
 
+const MiB = 1024 * 1024;
 const BIN = path.resolve('bin/ferry.js');
 
 /** `ferry serve` as a real process on the test's database and data directory. */
@@ -68,6 +69,8 @@ describe('tasks survive a Ferry killed mid-copy, and several Ferry processes sha
     port = await freePort();
     // transports are told to send their events to the port `ferry serve` will use
     w = await startTaskWorld({ callbackUrl: `http://127.0.0.1:${port}/v1/transport-events` });
+    // 12 MiB that must cross the wire (zeros do not): at QosLimit 4 MB/s the first copy lasts seconds
+    await scribble(w.images.data, 2 * MiB, 12 * MiB);
     await w.t.ferry.close();
     served = await serve(w, port);
   }, 120_000);
@@ -83,13 +86,16 @@ describe('tasks survive a Ferry killed mid-copy, and several Ferry processes sha
     const created = await call({
       Action: 'PrepareTaskWorkload', Name: 'survivor', HostId: w.hostId, CloudId: w.cloudId, TargetTransId: w.transportId, IntervalMinutes: 60, MaxSnapsNum: 3,
       StartTime: legacyTime(new Date(Date.now() - 60_000)), NetworkId: w.networkId,
-      QosLimit: 8, // 80 MiB at 8 MB/s: the copy lasts ~10 s, time to kill Ferry in its middle
+      QosLimit: 4, // ~14 MiB of data at 4 MB/s: the copy lasts seconds, time to kill Ferry in its middle even on a busy machine
     });
     expect(created.body.Code, created.text).toBe(0);
     const id = created.body.Data.ID;
     const detail = async () => (await call({ Action: 'GetTaskDetail', Id: id })).body.Data;
-    await until(async () => (await detail()).ActionState === 1001 && (await detail()).SnapTimes === 1, 30_000);
-    await sleep(2_000);
+    // killed once bytes have moved, while the copy still runs
+    await until(async () => {
+      const d = await detail();
+      return d.ActionState === 1001 && d.SnapTimes === 1 && d.TransferedSize > 0;
+    }, 30_000);
     expect((await detail()).ActionState).toBe(1001); // still copying
     await kill9(served!);
 
