@@ -37,7 +37,7 @@ export interface ConnectionShape<T> {
 
 /** A Relay connection type named `${name}Connection`, with its `${name}Edge`. */
 export function Connection<T extends object>(name: string, nodeType: ClassType<T>): ClassType<ConnectionShape<T>> {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class Edge {
     @Field(() => String)
     cursor!: string;
@@ -46,7 +46,7 @@ export function Connection<T extends object>(name: string, nodeType: ClassType<T
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
   class ConnectionType {
     @Field(() => [Edge])
     edges!: Edge[];

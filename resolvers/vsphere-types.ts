@@ -64,7 +64,7 @@ export const clusterNode = treeNode('VsphereCluster', () => new VsphereCluster()
 export const esxiHostNode = treeNode('VsphereHost', () => new VsphereHost());
 export const folderNode = treeNode('VmFolder', () => new VmFolder());
 
-@ObjectType({ description: 'A virtual disk of a VM.' })
+@ObjectType({ description: 'A virtual disk of a VM.', simpleResolvers: true })
 export class VmDisk {
   @Field(() => String, { description: 'Its backing file, `[datastore] dir/name.vmdk`.' }) fileName!: string;
   @Field(() => Float, { description: 'bytes' }) size!: number;
@@ -75,7 +75,7 @@ export class VmDisk {
 export const vmDiskNode = (v: VmDiskRow): VmDisk =>
   Object.assign(new VmDisk(), { fileName: v.backingFile ?? v.path, size: Number(v.capacity), controller: v.controller ?? undefined, boot: v.useType === 'boot' });
 
-@ObjectType({ description: 'A network adapter of a VM.' })
+@ObjectType({ description: 'A network adapter of a VM.', simpleResolvers: true })
 export class VmNic {
   @Field(() => String, { nullable: true }) label?: string;
   @Field(() => String) mac!: string;
@@ -85,7 +85,8 @@ export class VmNic {
 
 export const vmNicNode = (n: VmNicRow): VmNic => Object.assign(new VmNic(), { label: n.name ?? undefined, mac: n.mac, network: n.network ?? undefined, ips: n.ips });
 
-@ObjectType({ implements: Node, description: 'A VM of a platform: a source host Ferry migrates without an agent.' })
+// plain fields read as properties, without type-graphql's per-field wrapper: a tree holds thousands of VMs
+@ObjectType({ implements: Node, description: 'A VM of a platform: a source host Ferry migrates without an agent.', simpleResolvers: true })
 export class VirtualMachine extends Node {
   @Field(() => String, { description: 'The plain id: the source host id REST uses.' }) sourceHostId!: string;
   @Field(() => String) name!: string;
