@@ -31,15 +31,6 @@ export async function serverSettled(cloud: CloudDriver, id: string): Promise<Ser
   return server.status === 'ACTIVE' ? server : null;
 }
 
-/** Waits until a deleted server is gone (not found, or DELETED). */
-export async function serverGone(cloud: CloudDriver, id: string, name: string, t: EngineTimings): Promise<void> {
-  for (const end = Date.now() + t.readyTimeoutMs; ; await sleep(Math.min(t.pollMs, 500))) {
-    const server = await inCloud(() => cloud.getServer(id).catch(nullIfGone));
-    if (!server || server.status === 'DELETED') return;
-    if (Date.now() > end) throw new StepFailure(`server ${name} is still ${server.status} ${Math.round(t.readyTimeoutMs / 1000)} s after it was deleted`, true);
-  }
-}
-
 /** For `.catch`: a thing the cloud does not know (any more) is null; any other failure stays one. */
 export function nullIfGone(err: unknown): null {
   if (err instanceof CloudError && err.kind === 'not-found') return null;

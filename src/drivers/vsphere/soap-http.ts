@@ -1,19 +1,10 @@
 import https from 'node:https';
 import http from 'node:http';
-import { isIP } from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { describePeer, type PeerCertificate } from '../../util/tls-peer.js';
 
-/** What the server's TLS certificate was, as vSphere clients show it. */
-export interface PeerCertificate {
-  /** SHA-256 of the DER, `AA:BB:…` */
-  sha256: string;
-  /** SHA-1 of the DER, `AA:BB:…` (what vSphere's own tools show) */
-  sha1: string;
-  /** whether a certificate authority this machine trusts vouches for it */
-  trusted: boolean;
-  subject: string;
-}
+export type { PeerCertificate };
 
 export class CertificateRefused extends Error {
   constructor(
@@ -36,8 +27,7 @@ export function pinnedAgent(pinnedSha256: string | undefined, onCertificate?: (c
     const socket = tls.connect({ ...options, rejectUnauthorized: false });
     socket.once('error', (err) => done(err));
     socket.once('secureConnect', () => {
-      const cert = socket.getPeerCertificate();
-      const seen: PeerCertificate = { sha256: cert.fingerprint256, sha1: cert.fingerprint, trusted: socket.authorized, subject: [cert.subject?.CN ?? ''].flat().join(', ') };
+      const seen = describePeer(socket);
       onCertificate?.(seen);
       const pinned = pinnedSha256?.toUpperCase();
       if (pinned && seen.sha256 !== pinned) {
@@ -74,19 +64,5 @@ export function postSoap(url: URL, agent: http.Agent, headers: Record<string, st
     req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { name: 'TimeoutError' })));
     req.on('error', reject);
     req.end(body);
-  });
-}
-
-/** The certificate a TLS server shows, without sending it anything (to show and record its thumbprint). */
-export function probeCertificate(url: URL, timeoutMs: number): Promise<PeerCertificate> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: url.hostname, port: Number(url.port || 443), servername: isIP(url.hostname) ? undefined : url.hostname, rejectUnauthorized: false });
-    socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error(`no TLS handshake within ${timeoutMs / 1000} s`), { name: 'TimeoutError' })));
-    socket.once('error', reject);
-    socket.once('secureConnect', () => {
-      const cert = socket.getPeerCertificate();
-      resolve({ sha256: cert.fingerprint256, sha1: cert.fingerprint, trusted: socket.authorized, subject: [cert.subject?.CN ?? ''].flat().join(', ') });
-      socket.end();
-    });
   });
 }

@@ -1,5 +1,5 @@
 import type { CloudDriver, Server } from '../../drivers/cloud/index.js';
-import { nullIfGone, serverGone, serverSettled, volumeDetached } from '../cloud-waits.js';
+import { nullIfGone, serverSettled, volumeDetached } from '../cloud-waits.js';
 import { appendEvent } from '../event-log.js';
 import { cloudVolumeName, serverName } from '../names.js';
 import { inCloud, StepFailure, type StepContext, type StepOutcome, workDone } from '../step-context.js';
@@ -56,12 +56,11 @@ export async function bootServer(ctx: StepContext): Promise<StepOutcome> {
  * is deleted, and the answer is null: a new one must boot.
  */
 async function serverToKeep(ctx: StepContext, cloud: CloudDriver, name: string): Promise<Server | null> {
-  const { em, task, timings } = ctx;
+  const { em, task } = ctx;
   const recorded = task.targetServerId;
   const server = recorded ? await inCloud(() => cloud.getServer(recorded).catch(nullIfGone)) : await inCloud(() => cloud.findServer(name));
   if (!server || server.status !== 'ERROR') return server;
-  await inCloud(() => cloud.deleteServer(server.id));
-  await serverGone(cloud, server.id, server.name, timings);
+  await inCloud(() => cloud.deleteServer(server.id)); // resolves once the server is gone
   task.targetServerId = undefined;
   await appendEvent(em, task, 'instance.deleted', `server ${server.name} (${server.id}) deleted: it was in ERROR${server.fault ? ` (${server.fault})` : ''}`, { serverId: server.id });
   return null;

@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { SourceHost, Task, VsphereCluster, VsphereDatacenter, VsphereFolder, VsphereHost, VspherePlatform, type HostNetInterface, type HostVolume } from '../../../entities/index.js';
+import { SourceHost, VsphereCluster, VsphereDatacenter, VsphereFolder, VsphereHost, VspherePlatform, type HostNetInterface, type HostVolume } from '../../../entities/index.js';
 import { groupBy } from '../../util/group-by.js';
 import { UUID } from '../hosts/host-input.js';
 import { fail, ok, type Result } from '../errors.js';
@@ -187,12 +187,6 @@ export class VSphereReads {
   private async vmCounts(em: EntityManager, column: string, parentIds: readonly string[]): Promise<Map<string, number>> {
     const rows = await em.getConnection().execute<{ parent: string; n: string }[]>(`select ${column} as parent, count(*) as n from source_hosts where agent = false and ${column} = any(?::uuid[]) group by ${column}`, [uuidArray(parentIds)]);
     return new Map(rows.map((r) => [r.parent, Number(r.n)]));
-  }
-
-  /** Which of these VMs a task uses. */
-  async vmsInTasks(vmIds: readonly string[]): Promise<Set<string>> {
-    const rows = await this.em().find(Task, { sourceHost: { $in: [...vmIds] } }, { fields: ['sourceHost'] });
-    return new Set(rows.map((t) => t.sourceHost.id));
   }
 
   async byIds<E extends VspherePlatform | VsphereDatacenter | VsphereCluster | VsphereHost | VsphereFolder>(entity: new () => E, ids: readonly string[]): Promise<Map<string, E>> {

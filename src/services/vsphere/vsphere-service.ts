@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SourceHost, Task, TransportServer, VspherePlatform } from '../../../entities/index.js';
 import { readInventory, type Inventory, type InventoryVm } from '../../drivers/vsphere/inventory.js';
-import { probeCertificate } from '../../drivers/vsphere/soap-http.js';
+import { probeTls } from '../../util/tls-peer.js';
 import { sdkUrl, VimSession, type VimOptions } from '../../drivers/vsphere/vim-session.js';
 import { VSphereError } from '../../drivers/vsphere/vsphere-error.js';
 import type { ServiceDeps } from '../context.js';
@@ -213,7 +213,7 @@ export class VSphereService {
     if (url.protocol !== 'https:') return ok(undefined);
     let seen;
     try {
-      seen = await probeCertificate(url, 15_000);
+      seen = await probeTls(url, 15_000);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       return vsphereFailure(new VSphereError(e.name === 'TimeoutError' ? 'timeout' : 'unreachable', url.host, 'read the TLS certificate', `cannot reach ${url.host}: ${e.code ? `${e.code} (${e.message})` : e.message}`));

@@ -1,7 +1,6 @@
 import net from 'node:net';
-import tls from 'node:tls';
 import type { EndpointProbe } from '../protocol.js';
-
+import { probeTls } from '../../util/tls-peer.js';
 
 export class ProbeFailure extends Error {
   constructor(
@@ -13,28 +12,32 @@ export class ProbeFailure extends Error {
 }
 
 /**
- * Opens a connection to the endpoint (a TLS handshake for https) and closes it without sending
- * anything: whether this transport reaches it, and which certificate it is shown there.
+ * Connects to the endpoint (a TLS handshake for https) and leaves without sending anything:
+ * whether this transport reaches it, and which certificate it is shown there.
  */
-export function probeEndpoint(url: URL, timeoutMs = 10_000): Promise<EndpointProbe> {
-  const secure = url.protocol === 'https:';
-  const port = Number(url.port || (secure ? 443 : 80));
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+export async function probeEndpoint(url: URL, timeoutMs = 10_000): Promise<EndpointProbe> {
+  try {
+    if (url.protocol === 'https:') {
+      const { sha256, trusted } = await probeTls(url, timeoutMs);
+      return { reachable: true, sha256, trusted };
+    }
+    await connectOnly(url, timeoutMs);
+    return { reachable: true };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.name === 'TimeoutError') throw new ProbeFailure('timeout', e.message);
+    throw new ProbeFailure('unreachable', `cannot reach ${url.host}: ${e.code ?? e.message}`);
+  }
+}
+
+function connectOnly(url: URL, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false }) : net.connect({ host, port });
-    socket.setTimeout(timeoutMs, () => {
-      socket.destroy();
-      reject(new ProbeFailure('timeout', `no ${secure ? 'TLS handshake' : 'connection'} with ${url.host} within ${timeoutMs / 1000} s`));
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => reject(new ProbeFailure('unreachable', `cannot reach ${url.host}: ${err.code ?? err.message}`)));
-    socket.once(secure ? 'secureConnect' : 'connect', () => {
-      const answer: EndpointProbe = { reachable: true };
-      if (secure) {
-        const s = socket as tls.TLSSocket;
-        Object.assign(answer, { sha256: s.getPeerCertificate().fingerprint256, trusted: s.authorized });
-      }
+    const socket = net.connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) });
+    socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error(`no connection with ${url.host} within ${timeoutMs / 1000} s`), { name: 'TimeoutError' })));
+    socket.once('error', reject);
+    socket.once('connect', () => {
       socket.end();
-      resolve(answer);
+      resolve();
     });
   });
 }
