@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
@@ -52,6 +52,10 @@ const continueRetrieve = (c: Content, token: string) =>
   `<ContinueRetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">${c.propertyCollector}</_this><token>${token}</token></ContinueRetrievePropertiesEx>`;
 const cancelRetrieve = (c: Content, token: string) =>
   `<CancelRetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">${c.propertyCollector}</_this><token>${token}</token></CancelRetrievePropertiesEx>`;
+/** a ticket for one request (`method`: httpGet, httpPut, …) to `url` of the datastore HTTP interface */
+const acquireTicket = (c: Content, method: string, url: string) =>
+  `<AcquireGenericServiceTicket xmlns="urn:vim25"><_this type="SessionManager">${c.sessionManager}</_this>` +
+  `<spec xsi:type="SessionManagerHttpServiceRequestSpec"><method>${method}</method><url>${url.replace(/&/g, '&amp;')}</url></spec></AcquireGenericServiceTicket>`;
 const logout = (c: Content) => `<Logout xmlns="urn:vim25"><_this type="SessionManager">${c.sessionManager}</_this></Logout>`;
 
 interface SoapAnswer {
@@ -181,6 +185,25 @@ function servedCertificate(sim: VcsimProcess): Promise<tls.PeerCertificate> {
       s.end();
     });
     s.on('error', reject);
+  });
+}
+
+interface Download {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** GETs `url` as a transport downloads a disk: the cookie (a ticket or a session) and maybe a Range. */
+function download(url: string, o: { agent?: https.Agent; cookie?: string; range?: string } = {}): Promise<Download> {
+  const mod = new URL(url).protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.get(url, { agent: o.agent, headers: { ...(o.cookie && { cookie: o.cookie }), ...(o.range && { range: o.range }) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
   });
 }
 
@@ -420,6 +443,89 @@ describe('vcsim (govmomi simulator) harness', () => {
     } finally {
       await sim.stop();
     }
+  });
+
+  describe('-disk-mb: a VM disk read over the datastore HTTP interface with a generic service ticket, as a transport does', () => {
+    let sim: VcsimProcess;
+    let agent: https.Agent;
+    let session: { c: Content; cookie: string };
+    /** the first disk of VM DC0_H0_VM0: its config.hardware.device entry and its /folder URLs */
+    let disk: { xml: string; descriptorUrl: string; flatUrl: string; flatFile: string };
+    const ticket = async (url: string, method = 'httpGet') => {
+      const res = await soap(sim, acquireTicket(session.c, method, url), { agent, cookie: session.cookie });
+      expect(res.status, res.xml).toBe(200);
+      return `vmware_cgi_ticket=${tag(res.xml, 'id')}`;
+    };
+
+    beforeAll(async () => {
+      sim = await spawnVcsim({ vms: 1, diskMb: 8 });
+      agent = await pinnedAgent(sim);
+      session = await loggedIn(sim, agent);
+      const view = await soap(sim, containerView(session.c, ['VirtualMachine']), { agent, cookie: session.cookie });
+      const res = await soap(sim, retrieveFromView(session.c, tag(view.xml, 'returnval')!, { VirtualMachine: ['name', 'config.hardware.device'] }), {
+        agent,
+        cookie: session.cookie,
+      });
+      expect(res.status, res.xml).toBe(200);
+      const vm = [...res.xml.matchAll(/<objects>([\s\S]*?)<\/objects>/g)].map(([, o]) => o).find((o) => o.includes('>DC0_H0_VM0</val>'))!;
+      const xml = /<VirtualDevice [^>]*type="VirtualDisk">([\s\S]*?)<\/VirtualDevice>/.exec(vm)![1];
+      const [, dsName, dir, name] = /<fileName>\[([^\]]+)\] ([^/<]+)\/([^/<]+)\.vmdk<\/fileName>/.exec(xml)!;
+      const ds = sim.datastores.find((d) => d.name === dsName)!;
+      const folder = (file: string) => `${new URL(sim.url).origin}/folder/${dir}/${file}?dcPath=${encodeURIComponent(ds.datacenter)}&dsName=${dsName}`;
+      disk = { xml, descriptorUrl: folder(`${name}.vmdk`), flatUrl: folder(`${name}-flat.vmdk`), flatFile: path.join(ds.path, dir, `${name}-flat.vmdk`) };
+    });
+    afterAll(async () => {
+      await sim?.stop();
+    });
+
+    it('prints where each datastore keeps its files, and config.hardware.device reports the disk as 8 MiB', () => {
+      expect(sim.datastores).toEqual([{ datacenter: 'DC0', name: 'LocalDS_0', path: expect.stringMatching(/^\//) }]);
+      expect(tag(disk.xml, 'capacityInKB')).toBe(String(8 * 1024));
+      expect(tag(disk.xml, 'capacityInBytes')).toBe(String(8 * 1024 * 1024));
+    });
+
+    it('answers 401 without a ticket, 200 with the descriptor for a ticket of that URL, 401 for the same ticket again', async () => {
+      expect((await download(disk.descriptorUrl, { agent })).status).toBe(401);
+
+      const cookie = await ticket(disk.descriptorUrl);
+      const res = await download(disk.descriptorUrl, { agent, cookie });
+      expect(res.status).toBe(200);
+      const text = res.body.toString('utf8');
+      expect(text).toMatch(/^# Disk DescriptorFile\n/);
+      expect(text).toContain('createType="vmfs"');
+      expect(text).toMatch(/\nCID=[0-9a-f]{8}\nparentCID=ffffffff\n/);
+      expect(text).toContain(`\nRW ${(8 * 1024 * 1024) / 512} VMFS "${path.basename(disk.flatFile)}"\n`);
+      expect(text).toMatch(/\nddb\.uuid = "([0-9a-f]{2} ){7}[0-9a-f]{2}-([0-9a-f]{2} ){7}[0-9a-f]{2}"\n/);
+
+      expect((await download(disk.descriptorUrl, { agent, cookie })).status).toBe(401); // single use
+    });
+
+    it('refuses a ticket acquired for another URL, or for another method', async () => {
+      expect((await download(disk.descriptorUrl, { agent, cookie: await ticket(disk.flatUrl) })).status).toBe(401);
+      expect((await download(disk.descriptorUrl, { agent, cookie: await ticket(disk.descriptorUrl, 'httpPut') })).status).toBe(401);
+    });
+
+    it('serves a Range of the flat extent (sparse, 8 MiB) with the bytes written into it on the datastore', async () => {
+      const bytes = Buffer.from('ferry:0123456789'); // 16 bytes at 1 MiB
+      const file = await open(disk.flatFile, 'r+');
+      try {
+        expect((await file.stat()).size).toBe(8 * 1024 * 1024);
+        await file.write(bytes, 0, bytes.length, 1024 * 1024);
+      } finally {
+        await file.close();
+      }
+      const res = await download(disk.flatUrl, { agent, cookie: await ticket(disk.flatUrl), range: 'bytes=1048576-1048591' });
+      expect(res.status).toBe(206);
+      expect(res.headers['content-range']).toBe(`bytes 1048576-1048591/${8 * 1024 * 1024}`);
+      expect(res.body).toEqual(bytes);
+    });
+
+    it('lets a live session (vmware_soap_session) through too, as vCenter does', async () => {
+      const other = await loggedIn(sim, agent);
+      expect((await download(disk.descriptorUrl, { agent, cookie: other.cookie })).status).toBe(200);
+      expect((await soap(sim, logout(other.c), { agent, cookie: other.cookie })).status).toBe(200);
+      expect((await download(disk.descriptorUrl, { agent, cookie: other.cookie })).status).toBe(401);
+    });
   });
 
   it('-cert-dir serves one certificate across restarts (same port), another with another directory', async () => {

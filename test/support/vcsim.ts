@@ -43,6 +43,15 @@ export interface VcsimOptions {
   faultExpiredReads?: boolean;
   /** serve DIR/cert.pem + key.pem, created there (self-signed ECDSA P-256) when absent: the same dir, the same certificate */
   certDir?: string;
+  /**
+   * give every VM disk N MiB: its capacity in config.hardware.device, a sparse extent
+   * `<name>-flat.vmdk` of that size and a VMware monolithic flat descriptor `<name>.vmdk` naming it
+   * (default 0: the model's 1 MiB disks, two empty files). Read them over the datastore HTTP
+   * interface (/folder), which always answers 401 unless given a `vmware_cgi_ticket` cookie from
+   * AcquireGenericServiceTicket for that method and URL (single use, valid 10 minutes) or a live
+   * `vmware_soap_session`.
+   */
+  diskMb?: number;
   /** a fixed loopback port (default: any free one), e.g. to restart on the port of a stopped vcsim */
   port?: number;
   /** more flags, as is */
@@ -58,6 +67,15 @@ export interface VcsimCounts {
   folders: number;
 }
 
+/** A datastore and the local directory holding its files (a VM's disk: `<path>/<vm>/disk1-flat.vmdk`). */
+export interface VcsimDatastore {
+  /** the datacenter's inventory path, as dcPath takes it: DC0, F0/DC2 (in a folder), ha-datacenter (esx) */
+  datacenter: string;
+  /** LocalDS_0, … */
+  name: string;
+  path: string;
+}
+
 export interface VcsimProcess {
   proc: ChildProcess;
   /** https://127.0.0.1:PORT/sdk (http with `plain`) */
@@ -69,6 +87,8 @@ export interface VcsimProcess {
   username: string;
   password: string;
   counts: VcsimCounts;
+  /** every datastore, by datacenter then name: write into a VM's flat extent there */
+  datastores: VcsimDatastore[];
   output: () => string;
   /** SIGTERM (or SIGKILL with `kill9`) and wait for the exit */
   stop(kill9?: boolean): Promise<void>;
@@ -111,6 +131,7 @@ export function vcsimArgs(o: VcsimOptions): string[] {
   flag('duplicate-uuid', o.duplicateUuid);
   flag('page-size', o.pageSize);
   flag('cert-dir', o.certDir);
+  flag('disk-mb', o.diskMb);
   if (o.plain) args.push('-plain');
   if (o.faultExpiredReads) args.push('-fault-expired-reads');
   return [...args, ...(o.args ?? [])];
@@ -161,6 +182,7 @@ export async function spawnVcsim(opts: VcsimOptions = {}): Promise<VcsimProcess>
     username: started.username,
     password: started.password,
     counts: { vms: started.vms, hosts: started.hosts, datacenters: started.datacenters, clusters: started.clusters, folders: started.folders },
+    datastores: started.datastores,
     output: () => out + err,
     async stop(kill9 = false) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(kill9 ? 'SIGKILL' : 'SIGTERM');

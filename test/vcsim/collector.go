@@ -128,7 +128,7 @@ func (ps *pages) start(ctx *simulator.Context, pc types.ManagedObjectReference, 
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	token := hex.EncodeToString(b)
-	live := liveSessions(ctx)
+	live := liveSessions()
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	for t, p := range ps.tokens { // the tokens of ended sessions go with them
@@ -152,10 +152,11 @@ func (ps *pages) take(ctx *simulator.Context, pc types.ManagedObjectReference, t
 	return p
 }
 
-// liveSessions are the keys of the sessions that exist now (the session's view of the
-// SessionManager lists them).
-func liveSessions(ctx *simulator.Context) map[string]bool {
-	sm := ctx.Session.Get(simulator.Map.SessionManager().Reference()).(*simulator.SessionManager)
+// liveSessions are the keys of the sessions that exist now: a session's view of the
+// SessionManager lists them all (a blank session will do; the datastore guard has none).
+func liveSessions() map[string]bool {
+	view := &simulator.Session{Registry: simulator.NewRegistry()}
+	sm := view.Get(simulator.Map.SessionManager().Reference()).(*simulator.SessionManager)
 	live := map[string]bool{}
 	for _, s := range sm.SessionList {
 		live[s.Key] = true
