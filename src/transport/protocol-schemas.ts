@@ -23,19 +23,33 @@ export const agentRequestSchema = z.object({ agentAddr: address });
 
 export const endpointProbeSchema = z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) });
 
-export const cycleRequestSchema = z.object({
-  cycleId: id,
-  taskId: id,
-  agentAddr: address,
-  kind: z.enum(['full', 'incremental']),
-  disks: z
-    .array(z.object({ disk: z.string().min(1).max(4096), targetPath: z.string().min(1).max(4096) }))
-    .min(1)
-    .max(64),
-  blockSize: blockSize.optional(),
-  compress: z.boolean().optional(),
-  qosMBps: z.number().min(0).max(100_000).optional(),
+const datastoreExtent = z.object({
+  url: z.url({ protocol: /^https?$/ }).max(4096),
+  ticket: z.string().min(1).max(1024),
+  sizeBytes: z.number().int().positive().max(2 ** 53 - 1),
 });
+
+export const cycleRequestSchema = z
+  .object({
+    cycleId: id,
+    taskId: id,
+    agentAddr: address.optional(),
+    datastore: z.object({ certificateSha256: z.string().regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 thumbprint, AA:BB:… (32 bytes)').optional() }).optional(),
+    kind: z.enum(['full', 'incremental']),
+    disks: z
+      .array(z.object({ disk: z.string().min(1).max(4096), targetPath: z.string().min(1).max(4096), datastore: datastoreExtent.optional() }))
+      .min(1)
+      .max(64),
+    blockSize: blockSize.optional(),
+    compress: z.boolean().optional(),
+    qosMBps: z.number().min(0).max(100_000).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (!r.agentAddr === !r.datastore) ctx.addIssue({ code: 'custom', path: ['agentAddr'], message: 'give either agentAddr (an agent host) or datastore (a vSphere VM), not both or neither' });
+    r.disks.forEach((d, i) => {
+      if (!r.datastore !== !d.datastore) ctx.addIssue({ code: 'custom', path: ['disks', i, 'datastore'], message: r.datastore ? 'is required when the disks are read from a datastore' : 'is only for disks read from a datastore' });
+    });
+  });
 
 export const conversionRequestSchema = z.object({
   conversionId: id,

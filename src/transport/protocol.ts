@@ -187,23 +187,45 @@ export interface AgentRequest {
 export type CycleKind = 'full' | 'incremental';
 
 export interface CycleDisk {
-  /** the agent's disk path */
+  /** the agent's disk path; for a vSphere VM, its backing file (`[datastore] dir/disk.vmdk`) */
   disk: string;
   /** where the transport writes it: a file or block device (the attached cloud volume) */
   targetPath: string;
+  /** for a vSphere VM (no agent): where the transport downloads the disk's flat extent */
+  datastore?: DatastoreExtent;
+}
+
+/**
+ * A VM disk's flat extent on the vSphere datastore HTTP interface, which the transport reads
+ * itself: `GET https://<vCenter or ESXi>/folder/<dir>/<name>-flat.vmdk?dcPath=…&dsName=…` with the
+ * cookie `vmware_cgi_ticket=<ticket>`. The ticket is good for one request only, so a cycle that
+ * must start again (after a restart of the transport) fails and the controller starts a new one.
+ */
+export interface DatastoreExtent {
+  url: string;
+  ticket: string;
+  sizeBytes: number;
 }
 
 export interface CycleRequest {
   /** chosen by the controller; repeating a request with the same id is harmless */
   cycleId: string;
   taskId: string;
-  agentAddr: string;
+  /** the agent to read from; absent when the disks are read from a vSphere datastore */
+  agentAddr?: string;
+  /** the disks are a vSphere VM's, read from its datastore (each disk has `datastore`) */
+  datastore?: DatastoreSource;
   kind: CycleKind;
   disks: CycleDisk[];
   blockSize?: number;
   compress?: boolean;
   /** MB/s on the wire (1 MB = 10^6 bytes); 0 or absent: no cap */
   qosMBps?: number;
+}
+
+export interface DatastoreSource {
+  /** the SHA-256 thumbprint (AA:BB:…) the server's certificate must have; absent: a trusted CA must vouch for it */
+  certificateSha256?: string;
 }
 
 export type WorkState = 'running' | 'finished' | 'failed' | 'cancelled';
@@ -274,6 +296,9 @@ export type FailureCause =
   | 'agent-unreachable'
   | 'agent-refused'
   | 'agent-lost'
+  | 'datastore-unreachable'
+  | 'datastore-refused'
+  | 'datastore-lost'
   | 'disk-vanished'
   | 'read-error'
   | 'target-full'

@@ -1,49 +1,9 @@
 import https from 'node:https';
 import http from 'node:http';
-import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
-import { describePeer, type PeerCertificate } from '../../util/tls-peer.js';
+import type { PeerCertificate } from '../../util/tls-peer.js';
 
+export { CertificateRefused, pinnedAgent } from '../../util/pinned-agent.js';
 export type { PeerCertificate };
-
-export class CertificateRefused extends Error {
-  constructor(
-    readonly reason: 'untrusted' | 'changed',
-    readonly seen: PeerCertificate,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * An agent that accepts a certificate when an authority vouches for it, or when its SHA-256
- * thumbprint is the pinned one, and only then hands the socket over: nothing (no password) is
- * written to a server before its certificate passed. `onCertificate` sees every certificate.
- */
-export function pinnedAgent(pinnedSha256: string | undefined, onCertificate?: (c: PeerCertificate) => void): https.Agent {
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 4 });
-  (agent as unknown as { createConnection: unknown }).createConnection = (options: tls.ConnectionOptions, done: (err: Error | null, socket?: Duplex) => void) => {
-    const socket = tls.connect({ ...options, rejectUnauthorized: false });
-    socket.once('error', (err) => done(err));
-    socket.once('secureConnect', () => {
-      const seen = describePeer(socket);
-      onCertificate?.(seen);
-      const pinned = pinnedSha256?.toUpperCase();
-      if (pinned && seen.sha256 !== pinned) {
-        socket.destroy();
-        return done(new CertificateRefused('changed', seen, `the TLS certificate changed: its SHA-256 thumbprint is ${seen.sha256}, not ${pinned} as recorded`));
-      }
-      if (!pinned && !seen.trusted) {
-        socket.destroy();
-        return done(new CertificateRefused('untrusted', seen, `the TLS certificate is not signed by a trusted authority (${socket.authorizationError}); its SHA-256 thumbprint is ${seen.sha256}`));
-      }
-      done(null, socket);
-    });
-    return undefined;
-  };
-  return agent;
-}
 
 export interface SoapAnswer {
   status: number;
@@ -64,5 +24,25 @@ export function postSoap(url: URL, agent: http.Agent, headers: Record<string, st
     req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { name: 'TimeoutError' })));
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** GETs a small text file (a disk descriptor); rejects on a network failure, a timeout or more than `maxBytes`. */
+export function getText(url: URL, agent: http.Agent, headers: Record<string, string>, timeoutMs: number, maxBytes: number): Promise<{ status: number; body: string }> {
+  const get = url.protocol === 'https:' ? https.get : http.get;
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > maxBytes) return req.destroy(new Error(`${url.pathname} is larger than ${maxBytes} bytes`));
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { name: 'TimeoutError' })));
+    req.on('error', reject);
   });
 }

@@ -1,9 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FrameParser, PooledFrame } from '../frame-reader.js';
+import { FrameParser, type PooledFrame } from '../frame-reader.js';
 import { API_PREFIX, baseUrl, DEFAULT_AGENT_PORT, parseAddress, type AgentInfo, type DiskSize, type HostFacts, type HostPort, type PairResponse, type ReadRequest, type TransportFailure } from '../protocol.js';
 import { PeerError, signedJson } from '../signed-http.js';
 import { signMessage } from '../signing.js';
+import type { BlockSource } from './block-source.js';
 import { openBlockStream } from './block-stream.js';
 
 /** A failure talking to an agent, already classified for the controller. */
@@ -111,4 +112,22 @@ export class AgentClients {
     await rename(tmp, this.file);
     return answer.secret;
   }
+}
+
+/** The disks of one agent host, as a cycle's source. */
+export function agentSource(agents: AgentClients, agentAddr: string): BlockSource {
+  return {
+    name: `agent ${agentAddr}`,
+    lostCause: 'agent-lost',
+    sizes: () => agents.diskSizes(agentAddr),
+    open: (r) =>
+      agents.openRead(
+        agentAddr,
+        { disk: r.disk.disk, blockSize: r.blockSize, knownHashes: r.known.toBytes().toString('base64'), compress: r.compress },
+        r.signal,
+        // room for a compressed block that came out larger than the block, plus its header
+        new FrameParser(r.blockSize + 65_536, r.pool),
+      ),
+    classify: (err) => classifyAgentError(agentAddr, err).failure,
+  };
 }

@@ -1,8 +1,10 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_BLOCK_SIZE, type CycleRequest, type CycleStatus, type DiskResult, type TransportEventBody, type TransportFailure, type WorkState } from '../protocol.js';
-import { AgentFailure, type AgentClients } from './agent-client.js';
+import { AgentFailure, agentSource, type AgentClients } from './agent-client.js';
 import { BandwidthCap } from './bandwidth-cap.js';
+import type { BlockSource } from './block-source.js';
+import { datastoreSource } from './datastore-source.js';
 import { CycleCancelled, CycleFailure, runDiskCycle } from './disk-cycle.js';
 
 interface CycleEntry {
@@ -156,22 +158,24 @@ export class CycleManager {
       void this.emit({ type: 'cycle.progress', taskId: request.taskId, cycleId: request.cycleId, progress: structuredClone(status) }).catch(() => undefined);
     };
     try {
-      const sizes = await this.agents.diskSizes(request.agentAddr);
+      const source = this.sourceOf(request);
+      const sizes = await source.sizes(request.disks).catch((err) => {
+        throw new CycleFailure(source.classify(err));
+      });
       const results: DiskResult[] = [];
       for (const [i, disk] of request.disks.entries()) {
-        const source = sizes.find((d) => d.path === disk.disk);
-        if (!source) throw new CycleFailure({ cause: 'disk-vanished', message: `agent ${request.agentAddr} no longer has disk ${disk.disk}`, disk: disk.disk, retryable: true });
-        status.disks[i] = { ...status.disks[i], sizeBytes: source.sizeBytes, scannedBytes: 0, sentBlocks: 0, zeroBlocks: 0, unchangedBlocks: 0, wireBytes: 0, writtenBytes: 0 };
+        const size = sizes.find((d) => d.path === disk.disk);
+        if (!size) throw new CycleFailure({ cause: 'disk-vanished', message: `${source.name} no longer has disk ${disk.disk}`, disk: disk.disk, retryable: true });
+        status.disks[i] = { ...status.disks[i], sizeBytes: size.sizeBytes, scannedBytes: 0, sentBlocks: 0, zeroBlocks: 0, unchangedBlocks: 0, wireBytes: 0, writtenBytes: 0 };
         results.push(
           await runDiskCycle({
             stateDir: this.stateDir,
-            agents: this.agents,
-            agentAddr: request.agentAddr,
+            source,
             cycleId: request.cycleId,
             kind: request.kind,
             resume,
             disk,
-            sourceSizeBytes: source.sizeBytes,
+            sourceSizeBytes: size.sizeBytes,
             blockSize: request.blockSize ?? DEFAULT_BLOCK_SIZE,
             compress: request.compress ?? false,
             cap,
@@ -199,6 +203,10 @@ export class CycleManager {
       await this.emit({ type: 'cycle.failed', taskId: request.taskId, cycleId: request.cycleId, failure });
       await this.end(entry, 'failed');
     }
+  }
+
+  private sourceOf(request: CycleRequest): BlockSource {
+    return request.agentAddr ? agentSource(this.agents, request.agentAddr) : datastoreSource(request);
   }
 
   private async end(entry: CycleEntry, state: WorkState): Promise<void> {

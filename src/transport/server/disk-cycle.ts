@@ -2,11 +2,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { inflateRaw } from 'node:zlib';
 import { blockCount, blockHash, HashTable, zeroBlockHash } from '../blocks.js';
-import { FrameParser, sharedBufferPool } from '../frame-reader.js';
+import { sharedBufferPool } from '../frame-reader.js';
 import { diskSizeBytes } from '../disk/disk-size.js';
 import { FRAME_COMPRESSED, FrameType, type CycleDisk, type CycleKind, type DiskProgress, type DiskResult, type ProtocolError, type ReadSummary, type TransportFailure } from '../protocol.js';
-import { classifyAgentError, type AgentClients } from './agent-client.js';
 import type { BandwidthCap } from './bandwidth-cap.js';
+import type { BlockSource } from './block-source.js';
 import { BlockWriter, WRITER_MAX_QUEUED } from './block-writer.js';
 import { TargetRecord } from './target-record.js';
 
@@ -22,8 +22,7 @@ export class CycleCancelled extends Error {}
 
 export interface DiskCycleInput {
   stateDir: string;
-  agents: AgentClients;
-  agentAddr: string;
+  source: BlockSource;
   cycleId: string;
   kind: CycleKind;
   /** true when the cycle was interrupted and is being run again: never reset what was written */
@@ -83,7 +82,7 @@ async function prepareRecord(input: DiskCycleInput, handle: FileHandle, isFile: 
   return TargetRecord.create(stateDir, meta, HashTable.unknown(blockCount(size, blockSize)));
 }
 
-/** Pulls one disk from the agent into its target; returns the counts and the verified digest. */
+/** Pulls one disk from its source (agent or datastore) into its target; returns the counts and the verified digest. */
 export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
   const { disk, blockSize, progress } = input;
   const size = input.sourceSizeBytes;
@@ -119,11 +118,11 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
 
     let stream;
     try {
-      const request = { disk: disk.disk, blockSize, knownHashes: record.table.toBytes().toString('base64'), compress: input.compress };
-      stream = await input.agents.openRead(input.agentAddr, request, input.signal, new FrameParser(blockSize + 65_536, pool));
+      stream = await input.source.open({ disk, blockSize, known: record.table, compress: input.compress, pool, signal: input.signal });
     } catch (err) {
       if (input.signal.aborted) throw new CycleCancelled();
-      throw new CycleFailure(classifyAgentError(input.agentAddr, err).failure);
+      if (err instanceof CycleFailure) throw err;
+      throw new CycleFailure(input.source.classify(err));
     }
     let summary: ReadSummary | undefined;
     try {
@@ -140,7 +139,7 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
           const data = header.type === FrameType.Zero ? zeros.subarray(0, length) : compressed ? await inflate(payload) : payload;
           if (compressed) pool.give(owned);
           if (data.length !== length || blockHash(data) !== header.hash) {
-            throw new CycleFailure({ cause: 'agent-lost', message: `block ${header.index} of ${disk.disk} arrived corrupted`, disk: disk.disk, retryable: true });
+            throw new CycleFailure({ cause: input.source.lostCause, message: `block ${header.index} of ${disk.disk} arrived corrupted`, disk: disk.disk, retryable: true });
           }
           if (header.type === FrameType.Zero) progress.zeroBlocks++;
           else progress.sentBlocks++;
@@ -149,7 +148,7 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
         } else if (header.type === FrameType.Error) {
           const detail = JSON.parse(payload.toString('utf8')) as ProtocolError;
           await writer.drain();
-          throw new CycleFailure({ cause: detail.error === 'disk-vanished' ? 'disk-vanished' : 'read-error', message: `agent ${input.agentAddr}: ${detail.message}`, disk: disk.disk, retryable: true });
+          throw new CycleFailure({ cause: detail.error === 'disk-vanished' ? 'disk-vanished' : 'read-error', message: `${input.source.name}: ${detail.message}`, disk: disk.disk, retryable: true });
         } else if (header.type === FrameType.End) {
           summary = JSON.parse(payload.toString('utf8')) as ReadSummary;
           pool.give(owned);
@@ -162,11 +161,11 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
       if (!writeFailed) await writer.drain().catch(() => undefined);
       if (input.signal.aborted) throw new CycleCancelled();
       if (err instanceof CycleFailure || err instanceof CycleCancelled) throw err;
-      throw new CycleFailure({ ...classifyAgentError(input.agentAddr, err).failure, cause: 'agent-lost', disk: disk.disk });
+      throw new CycleFailure({ ...input.source.classify(err), cause: input.source.lostCause, disk: disk.disk });
     }
     await writer.drain();
     if (!summary) {
-      throw new CycleFailure({ cause: 'agent-lost', message: `the stream of ${disk.disk} from agent ${input.agentAddr} ended before the end of the disk`, disk: disk.disk, retryable: true });
+      throw new CycleFailure({ cause: input.source.lostCause, message: `the stream of ${disk.disk} from ${input.source.name} ended before the end of the disk`, disk: disk.disk, retryable: true });
     }
     progress.scannedBytes = size;
     progress.unchangedBlocks = summary.unchangedBlocks;
