@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type https from 'node:https';
-import { CertificateRefused, pinnedAgent, postSoap, type PeerCertificate } from './soap-http.js';
+import { CertificateRefused, getText, pinnedAgent, postSoap, type PeerCertificate } from './soap-http.js';
 import { moRef, readEnvelope, requestEnvelope, text, textXml, type MoRef, type XmlNode } from './soap-xml.js';
 import { VSphereError, type VSphereErrorKind } from './vsphere-error.js';
 
@@ -128,6 +128,29 @@ export class VimSession {
       await this.login();
       return once();
     }
+  }
+
+  /** The server's address for a path of its own, e.g. a datastore file's `/folder/…`. */
+  urlFor(pathAndQuery: string): URL {
+    return new URL(pathAndQuery, this.url.origin);
+  }
+
+  /**
+   * GETs a small file from the server (the session's connections, so the same pinned
+   * certificate) with the given cookie, e.g. a datastore file with its service ticket.
+   */
+  async getFile(url: URL, cookie: string, what: string, maxBytes = 64 * 1024): Promise<string> {
+    let answer;
+    try {
+      answer = await getText(url, this.agent, { cookie }, this.timeoutMs, maxBytes);
+    } catch (err) {
+      if (err instanceof CertificateRefused) throw new VSphereError(err.reason === 'changed' ? 'tls-changed' : 'tls-untrusted', this.platform, what, err.message);
+      const e = err as NodeJS.ErrnoException;
+      throw new VSphereError(e.name === 'TimeoutError' ? 'timeout' : 'unreachable', this.platform, what, e.message);
+    }
+    if (answer.status === 404) throw new VSphereError('not-found', this.platform, what, `${url.pathname} is not on the datastore (HTTP 404)`);
+    if (answer.status !== 200) throw new VSphereError('bad-response', this.platform, what, `GET ${url.pathname} answered HTTP ${answer.status}`);
+    return answer.body;
   }
 
   /** Ends the session on the server (errors ignored: it may be gone already) and closes the connections. */
