@@ -178,7 +178,7 @@ export class TaskInstanceInput {
 export class TaskPrepareInput extends TaskInstanceInput {
   @Field(() => String) name!: string;
   @Field(() => Int, { nullable: true }) priority?: number;
-  @Field(() => ID) sourceHostId!: string;
+  @Field(() => ID, { description: 'a SourceHost (agent host) or a VirtualMachine of a vSphere platform' }) sourceHostId!: string;
   @Field(() => ID) cloudId!: string;
   @Field(() => ID) targetTransportId!: string;
   @Field(() => ID, { nullable: true }) srcTransportId?: string;

@@ -29,9 +29,10 @@ const FIELD_NAMES = {
 };
 
 /** A global id of `type`, or the plain id REST uses. */
-export const plainId = (type: string, id: string): string => {
+/** The row id inside a global id of one of `types` (anything else is passed on as is, for the service to refuse). */
+export const plainId = (types: string | string[], id: string): string => {
   const parsed = fromGlobalId(id);
-  return parsed?.type === type ? parsed.id : id;
+  return parsed && [types].flat().includes(parsed.type) ? parsed.id : id;
 };
 
 const instanceOf = (i: TaskInstanceInput): InstanceSpec => ({
@@ -116,7 +117,8 @@ export class TaskResolver {
       ...instanceOf(input),
       name: input.name,
       priority: input.priority ?? undefined,
-      hostId: plainId('SourceHost', input.sourceHostId),
+      // a vSphere VM is a source host without an agent
+      hostId: plainId(['SourceHost', 'VirtualMachine'], input.sourceHostId),
       cloudId: plainId('Cloud', input.cloudId),
       targetTransId: plainId('TransportServer', input.targetTransportId),
       srcTransId: input.srcTransportId ? plainId('TransportServer', input.srcTransportId) : undefined,

@@ -69,7 +69,7 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
     }, 3_600_000).unref();
     cleanups.push(async () => clearInterval(sweeper));
     cleanups.push(startHostCheck(db.orm, services.hosts, config.hostCheckSeconds, log));
-    const engine = new TaskEngine({ orm: db.orm, clouds: services.clouds, transports: services.transports, hub, timings: { ...DEFAULT_TIMINGS, ...config.engineTimings }, log });
+    const engine = new TaskEngine({ orm: db.orm, clouds: services.clouds, transports: services.transports, vmDisks: services.vmDisks, hub, timings: { ...DEFAULT_TIMINGS, ...config.engineTimings }, log });
     engine.start();
     cleanups.push(() => engine.stop());
 

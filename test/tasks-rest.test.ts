@@ -47,7 +47,7 @@ describe('a migration task through the legacy REST API, on real processes', () =
       [{ IntervalMinutes: 0 }, 400, /^IntervalMinutes must be a whole number of minutes from 1/],
       [{ MaxSnapsNum: 0 }, 400, /^MaxSnapsNum must be a whole number from 1/],
       [{ StartTime: 'tomorrow' }, 400, /^StartTime must be a time as YYYY-MM-DD HH:MM/],
-      [{ HostId: '00000000-0000-4000-8000-000000000000' }, 404, /^HostId names no agent host/],
+      [{ HostId: '00000000-0000-4000-8000-000000000000' }, 404, /^HostId names no source host/],
       [{ VolumeInfos: [{ VolumeName: '/dev/nope' }] }, 400, /^VolumeName "\/dev\/nope" is not a disk of the host/],
       [{ VolumeInfos: [{ VolumeName: w.images.boot, VolumeSize: 0 }] }, 400, /^VolumeSize of .* must be a whole number of GB from 1/],
       [{ VolumeInfos: [{ VolumeName: w.images.boot, VolumeType: 'gold' }] }, 400, /^VolumeType "gold" is not a volume type of the cloud/],

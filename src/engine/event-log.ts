@@ -13,6 +13,8 @@ export type TaskEventType =
   | 'cycle.finished'
   | 'snapshot.created'
   | 'snapshot.deleted'
+  | 'vm.snapshot.taken'
+  | 'vm.snapshot.removed'
   | 'conversion.started'
   | 'conversion.finished'
   | 'instance.created'

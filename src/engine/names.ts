@@ -15,3 +15,7 @@ export const conversionIdFor = (task: Task): string => `${task.id}.v2v.${task.ev
 
 /** The migrated server's name: the one asked for, else the source host's. */
 export const serverName = (task: Task): string => task.targetServerName || task.sourceHost.getEntity().name;
+
+/** The VM snapshots Ferry takes of a vSphere source while copying it: `ferry-<task id>-copy<n>`. */
+export const vmSnapshotPrefix = (task: Task): string => `ferry-${task.id}-`;
+export const vmSnapshotName = (task: Task, cycleId: string): string => `${vmSnapshotPrefix(task)}copy${cycleId.slice(task.id.length + 1)}`;

@@ -10,7 +10,7 @@ import { changeState } from './task-changes.js';
 export const TASK_DUE_CHANNEL = 'ferry_task_due';
 
 /** Loaded with a task wherever its steps run or its views are built. */
-export const TASK_POPULATE = ['volumes', 'sourceHost', 'cloud', 'targetTransport', 'srcTransport'] as const;
+export const TASK_POPULATE = ['volumes', 'sourceHost', 'sourceHost.platform', 'cloud', 'targetTransport', 'srcTransport'] as const;
 
 /**
  * Locks the task's row only (a lock taken with its relations joined would also lock their rows,

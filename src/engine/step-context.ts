@@ -4,11 +4,13 @@ import { CloudError, type CloudDriver } from '../drivers/cloud/index.js';
 import type { Logger } from '../logger.js';
 import type { CloudService } from '../services/clouds/cloud-service.js';
 import type { TransportService } from '../services/transports/transport-service.js';
+import { DiskNotReadable, type VmDiskSources } from '../services/vsphere/vm-disk-sources.js';
+import { VSphereError } from '../drivers/vsphere/vsphere-error.js';
 import { PeerError } from '../transport/signed-http.js';
 import type { TransportClient } from '../transport/transport-client.js';
 
 /** The steps of a task's flow, in order; each runs when due, in a transaction holding the task's row lock. */
-export type StepName = 'provision' | 'cycle' | 'await-cycle' | 'snapshot' | 'convert' | 'await-conversion' | 'boot' | 'await-server';
+export type StepName = 'provision' | 'cycle' | 'await-cycle' | 'release-vm-snapshot' | 'snapshot' | 'convert' | 'await-conversion' | 'boot' | 'await-server';
 
 export interface EngineTimings {
   /** how often each process looks for due steps even without a wake-up */
@@ -57,6 +59,8 @@ export interface StepContext {
   log: Logger;
   cloud(): Promise<CloudDriver>;
   transport(): Promise<TransportClient>;
+  /** the disks of vSphere VMs (agentless sources) */
+  vmDisks: VmDiskSources;
 }
 
 const TRANSIENT_CLOUD = new Set(['timeout', 'unreachable', 'server-error']);
@@ -67,6 +71,19 @@ export async function inCloud<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (err) {
     if (err instanceof CloudError) throw new StepFailure(err.message, TRANSIENT_CLOUD.has(err.kind));
+    throw err;
+  }
+}
+
+const LASTING_VSPHERE = new Set(['invalid-login', 'tls-untrusted', 'tls-changed']);
+
+/** Runs a vSphere call; its failure becomes a StepFailure (a refused login or certificate, or an unreadable disk, not retryable). */
+export async function inVsphere<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof DiskNotReadable) throw new StepFailure(err.message, false);
+    if (err instanceof VSphereError) throw new StepFailure(err.message, !LASTING_VSPHERE.has(err.kind));
     throw err;
   }
 }
@@ -94,7 +111,7 @@ export function workDone(task: Task): void {
   task.attempts = 0;
 }
 
-export function contextFor(em: EntityManager, task: Task, deps: { clouds: CloudService; transports: TransportService; timings: EngineTimings; log: Logger }): StepContext {
+export function contextFor(em: EntityManager, task: Task, deps: { clouds: CloudService; transports: TransportService; vmDisks: VmDiskSources; timings: EngineTimings; log: Logger }): StepContext {
   let driver: CloudDriver | undefined;
   let client: TransportClient | undefined;
   return {
@@ -102,6 +119,7 @@ export function contextFor(em: EntityManager, task: Task, deps: { clouds: CloudS
     task,
     timings: deps.timings,
     log: deps.log,
+    vmDisks: deps.vmDisks,
     async cloud() {
       if (driver) return driver;
       const found = await deps.clouds.driverOf(task.cloud.id);

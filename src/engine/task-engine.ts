@@ -4,6 +4,7 @@ import type { NotificationHub } from '../db/notifications.js';
 import type { Logger } from '../logger.js';
 import type { CloudService } from '../services/clouds/cloud-service.js';
 import type { TransportService } from '../services/transports/transport-service.js';
+import type { VmDiskSources } from '../services/vsphere/vm-disk-sources.js';
 import { schedule, settleFailure, TASK_DUE_CHANNEL, TASK_POPULATE } from './scheduling.js';
 import { contextFor, StepFailure, StepWait, type EngineTimings, type StepName, type StepOutcome } from './step-context.js';
 import { STEPS } from './steps/index.js';
@@ -27,6 +28,7 @@ export interface EngineDeps {
   orm: MikroORM;
   clouds: CloudService;
   transports: TransportService;
+  vmDisks: VmDiskSources;
   hub: NotificationHub;
   timings: EngineTimings;
   log: Logger;

@@ -16,7 +16,7 @@ const MiB = 1024 * 1024;
 export const TEST_TIMINGS = { tickMs: 200, reconcileMs: 1_500, pollMs: 100, retryBaseMs: 200, maxRetries: 1, readyTimeoutMs: 30_000, minuteMs: 400 };
 
 /** A 64 MiB disk with an MBR, one bootable partition and ext4 on it, then 1 MiB of random data in the free space. */
-function makeBootDisk(file: string): void {
+export function makeBootDisk(file: string): void {
   execFileSync('truncate', ['-s', `${64 * MiB}`, file]);
   execFileSync('sfdisk', ['-q', file], { input: 'label: dos\nstart=2048, size=100000, type=83, bootable\n' });
   execFileSync('mkfs.ext4', ['-q', '-F', '-E', `offset=${2048 * 512}`, file, `${Math.floor((100000 * 512) / 1024)}k`]);

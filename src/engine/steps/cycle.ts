@@ -1,9 +1,9 @@
 import { ActionState, LastSync } from '../../../entities/index.js';
-import type { CycleStatus, DiskResult } from '../../transport/protocol.js';
+import type { CycleDisk, CycleRequest, CycleStatus, DiskResult } from '../../transport/protocol.js';
 import { appendEvent } from '../event-log.js';
-import { cycleIdFor } from '../names.js';
+import { cycleIdFor, vmSnapshotName, vmSnapshotPrefix } from '../names.js';
 import { completeProgress, publishProgress, resetProgress } from '../progress.js';
-import { inTransport, StepFailure, StepWait, type StepContext, type StepOutcome, workDone } from '../step-context.js';
+import { inTransport, inVsphere, StepFailure, StepWait, type StepContext, type StepOutcome, workDone } from '../step-context.js';
 import { changeState } from '../task-changes.js';
 
 /**
@@ -23,12 +23,11 @@ export async function startCycle(ctx: StepContext): Promise<StepOutcome> {
   const n = retry ? task.snapTimes : task.snapTimes + 1;
   const cycleId = cycleIdFor(task, n, retry);
   const kind = n === 1 && !retry ? 'full' : 'incremental';
-  const host = task.sourceHost.getEntity();
-  if (!host.mgntAddr) throw new StepFailure(`source host "${host.name}" has no agent address`, false);
   const disks = task.volumes.getItems().map((v) => ({ disk: v.volumeName, targetPath: v.device! }));
+  const source = await sourceOf(ctx, cycleId, disks);
   const client = await ctx.transport();
   const status = await inTransport(transport.mgntAddr, () =>
-    client.startCycle({ cycleId, taskId: task.id, agentAddr: host.mgntAddr!, kind, disks, compress: task.isCompressed, ...(task.qosLimit ? { qosMBps: task.qosLimit } : {}) }),
+    client.startCycle({ cycleId, taskId: task.id, ...source, kind, compress: task.isCompressed, ...(task.qosLimit ? { qosMBps: task.qosLimit } : {}) }),
   );
   if (status.state === 'failed') throw new StepFailure(describeFailure(status), status.error?.retryable ?? false);
   task.snapTimes = n;
@@ -38,6 +37,31 @@ export async function startCycle(ctx: StepContext): Promise<StepOutcome> {
   const what = task.lastSync === LastSync.Running ? 'final sync' : `${kind} copy ${n}`;
   await appendEvent(em, task, 'cycle.started', `${what}${retry ? ' (again)' : ''} started on transport "${transport.name}"`, { cycleId, kind, n });
   return { next: 'await-cycle', inMs: ctx.timings.reconcileMs };
+}
+
+/**
+ * Where the transport reads the disks: the agent of an agent host; for a vSphere VM, the flat
+ * extents of a snapshot Ferry takes now, on the datastore, each with a one-time ticket.
+ */
+async function sourceOf(ctx: StepContext, cycleId: string, disks: CycleDisk[]): Promise<Pick<CycleRequest, 'agentAddr' | 'datastore' | 'disks'>> {
+  const { em, task } = ctx;
+  const host = task.sourceHost.getEntity();
+  if (host.agent) {
+    if (!host.mgntAddr) throw new StepFailure(`source host "${host.name}" has no agent address`, false);
+    return { agentAddr: host.mgntAddr, disks };
+  }
+  const snapshot = vmSnapshotName(task, cycleId);
+  const reads = await inVsphere(() => ctx.vmDisks.open(host, disks.map((d) => d.disk), vmSnapshotPrefix(task), snapshot, `Taken by Ferry for copying the VM in task "${task.name}"; removed when the copy ends.`));
+  await appendEvent(em, task, 'vm.snapshot.taken', `VM snapshot "${snapshot}" taken; the transport reads the disks from the datastore`, { snapshot });
+  return { datastore: { certificateSha256: reads.certificateSha256 }, disks: disks.map((d) => ({ ...d, datastore: reads.extents.get(d.disk)! })) };
+}
+
+/** After a copy of a vSphere VM: its snapshot is removed (vSphere folds the changes made meanwhile back in). */
+export async function releaseVmSnapshot(ctx: StepContext): Promise<StepOutcome> {
+  const { em, task } = ctx;
+  const removed = await inVsphere(() => ctx.vmDisks.release(task.sourceHost.getEntity(), vmSnapshotPrefix(task)));
+  if (removed) await appendEvent(em, task, 'vm.snapshot.removed', `VM snapshot of copy ${task.snapTimes} removed`, { n: task.snapTimes });
+  return { next: 'snapshot' };
 }
 
 /** No event came for a while: asks the transport how the copy is doing. */
@@ -61,7 +85,7 @@ export async function cycleEnded(ctx: Pick<StepContext, 'em' | 'task'>, cycle: P
   completeProgress(task, cycle.disks);
   await publishProgress(em, task);
   await appendEvent(em, task, 'cycle.finished', `copy ${task.snapTimes} finished${cycle.durationMs !== undefined ? ` in ${(cycle.durationMs / 1000).toFixed(1)} s` : ''}`, { cycleId: cycle.cycleId, n: task.snapTimes });
-  return { next: 'snapshot' };
+  return { next: task.sourceHost.getEntity().agent ? 'snapshot' : 'release-vm-snapshot' };
 }
 
 const describeFailure = (c: Pick<CycleStatus, 'error' | 'cycleId'>) => `copy failed: ${c.error ? `${c.error.message} (${c.error.cause}${c.error.disk ? `, ${c.error.disk}` : ''})` : 'no cause given'}`;

@@ -1,7 +1,7 @@
 import type { StepContext, StepName, StepOutcome } from '../step-context.js';
 import { awaitServer, bootServer } from './boot.js';
 import { reconcileConversion, startConversion } from './convert.js';
-import { reconcileCycle, startCycle } from './cycle.js';
+import { reconcileCycle, releaseVmSnapshot, startCycle } from './cycle.js';
 import { provision } from './provision.js';
 import { takeSnapshot } from './snapshot.js';
 
@@ -10,6 +10,7 @@ export const STEPS: Record<StepName, (ctx: StepContext) => Promise<StepOutcome>>
   provision,
   cycle: startCycle,
   'await-cycle': reconcileCycle,
+  'release-vm-snapshot': releaseVmSnapshot,
   snapshot: takeSnapshot,
   convert: startConversion,
   'await-conversion': reconcileConversion,
@@ -25,6 +26,7 @@ export const STEP_WORDS: Record<StepName, string> = {
   provision: 'creating and attaching the cloud volumes',
   cycle: 'starting the copy',
   'await-cycle': 'the copy',
+  'release-vm-snapshot': 'removing the VM snapshot',
   snapshot: 'taking the snapshot',
   convert: 'starting the conversion',
   'await-conversion': 'the conversion',

@@ -114,7 +114,22 @@ const toUpdate = (b: z.infer<typeof updateBody>): TaskUpdateInput => {
   };
 };
 
-/** One task of ListTasks' AgentTasks, keys as documented. */
+/**
+ * ListTasks' Data: the page's tasks of agent hosts in AgentTasks, those of vSphere VMs in
+ * VSTasks, grouped by platform in the order of their first task on the page.
+ */
+const listing = (v: { tasks: Task[]; total: number; inProcess: number; done: number }) => {
+  const platforms = new Map<string, { ID: string; Name: string; Ip: string; IsVcenter: boolean; CreatedTime: string; Tasks: ReturnType<typeof listed>[] }>();
+  for (const t of v.tasks) {
+    const platform = t.sourceHost.getEntity().platform?.getEntity();
+    if (!platform) continue;
+    if (!platforms.has(platform.id)) platforms.set(platform.id, { ID: platform.id, Name: platform.name, Ip: platform.ip, IsVcenter: platform.isVcenter, CreatedTime: legacyTime(platform.createdAt), Tasks: [] });
+    platforms.get(platform.id)!.Tasks.push(listed(t));
+  }
+  return { AgentTasks: v.tasks.filter((t) => t.sourceHost.getEntity().agent).map(listed), VSTasks: [...platforms.values()], TaskTotal: v.total, TaskInProcess: v.inProcess, TaskDone: v.done };
+};
+
+/** One task of ListTasks' AgentTasks (and of a platform's Tasks in VSTasks), keys as documented. */
 const listed = (t: Task) => ({
   Name: t.name,
   Id: t.id,
@@ -129,7 +144,7 @@ const listed = (t: Task) => ({
   LastSync: t.lastSync,
   SnapTimes: t.snapTimes,
   Offline: t.sourceHost.getEntity().offline,
-  Agent: true,
+  Agent: t.sourceHost.getEntity().agent,
   PredictDoneTime: t.predictDoneSeconds == null ? 0 : Number(t.predictDoneSeconds),
   SnapshotSize: Number(t.snapshotSize),
   TransferedSize: Number(t.transferredSize),
@@ -140,13 +155,14 @@ const detail = (t: Task) => {
   const host = t.sourceHost.getEntity();
   const target = t.targetTransport.getEntity();
   const src = t.srcTransport?.getEntity();
+  const platform = host.platform?.getEntity();
   return {
     Id: t.id,
     Name: t.name,
     Priority: t.priority,
     Type: host.offline ? 'offline' : 'online',
     Offline: host.offline,
-    Agent: true,
+    Agent: host.agent,
     CloudId: t.cloud.id,
     CloudName: t.cloud.getEntity().name,
     CloudType: t.cloud.getEntity().cloudType,
@@ -168,10 +184,10 @@ const detail = (t: Task) => {
       MgntAddr: host.mgntAddr ?? '',
       OsName: host.osName ?? '',
       Offline: host.offline,
-      Agent: true,
-      VmwareIp: '',
-      VmwareUser: '',
-      HostUuid: '',
+      Agent: host.agent,
+      VmwareIp: platform?.ip ?? '',
+      VmwareUser: platform?.userName ?? '',
+      HostUuid: host.vmUuid ?? '',
       VolumeInfos: t.volumes.getItems().map((v) => ({
         Path: v.volumeName,
         Size: `${v.volumeSizeGb}GB`,
@@ -233,7 +249,7 @@ export const taskRoutes: RestRoutes = {
       input: z.object({ Name: str, SrcHost: str, PageLimit: int, PageNum: int }),
       run: (c, b) => c.services.tasks.list({ name: b.Name, srcHost: b.SrcHost }, b.PageNum ?? 1, b.PageLimit ?? 20),
       success: 'Get All Tasks Success.',
-      data: (v) => ({ AgentTasks: v.tasks.map(listed), VSTasks: [], TaskTotal: v.total, TaskInProcess: v.inProcess, TaskDone: v.done }),
+      data: listing,
     }),
     GetTaskDetail: action({ code: 'int', input: taskId, run: (c, b) => c.services.tasks.get(b.Id), success: 'Get Task Details Success.', data: detail }),
     CompleteTask: action({ code: 'bool', input: taskId, run: (c, b) => c.services.tasks.complete(b.Id), success: 'Complete Task Success.', data: () => null }),

@@ -31,7 +31,8 @@ export async function prepareTask(em: EntityManager, input: NewTaskInput): Promi
   if (!spec.ok) return spec;
 
   const host = await byId(em, SourceHost, input.hostId);
-  if (!host || !host.agent) return fail('NOT_FOUND', `HostId names no agent host (got "${String(input.hostId).slice(0, 64)}").`, 'HostId');
+  if (!host) return fail('NOT_FOUND', `HostId names no source host (got "${String(input.hostId).slice(0, 64)}").`, 'HostId');
+  if (host.missing) return fail('INVALID_INPUT', `VM "${host.name}" is no longer in its vSphere platform's inventory.`, 'HostId');
   const busy = await em.findOne(Task, { sourceHost: host, actionState: { $nin: [ActionState.Completed, ActionState.Stopped] } });
   if (busy) return fail('CONFLICT', `Source host "${host.name}" is already being migrated by task "${busy.name}".`, 'HostId');
   const cloud = await byId(em, CloudConnection, input.cloudId);
@@ -42,7 +43,8 @@ export async function prepareTask(em: EntityManager, input: NewTaskInput): Promi
   if (target.servType !== TransportServType.Cloud || target.cloud?.id !== cloud.id) return fail('INVALID_INPUT', `TargetTransId must be a Cloud transport server of cloud "${cloud.name}"; "${target.name}" is not.`, 'TargetTransId');
   if (!target.cloudServerId) return fail('INVALID_INPUT', `Transport server "${target.name}" does not report its own server in the cloud, so task volumes cannot be attached to it: start it with --cloud-server-id and refresh it.`, 'TargetTransId');
   // protocol v1 has no relay between transports: the one that copies must reach the agent itself
-  if (host.transport?.id !== target.id) {
+  // (a VM's platform is checked by a call to the transport, in the service)
+  if (host.agent && host.transport?.id !== target.id) {
     return fail('INVALID_INPUT', `Host "${host.name}" is reached through another transport server; in this version the target transport must be the one the host was added through.`, 'TargetTransId');
   }
   const src = input.srcTransId ? await byId(em, TransportServer, input.srcTransId) : null;

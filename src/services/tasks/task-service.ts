@@ -1,8 +1,8 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ActionState, LastSync, Task, TaskEvent, TaskSnapshot, TaskVolume } from '../../../entities/index.js';
+import { ActionState, LastSync, Task, TaskEvent, TaskSnapshot, TaskVolume, VspherePlatform } from '../../../entities/index.js';
 import { appendEvent } from '../../engine/event-log.js';
-import { serverName } from '../../engine/names.js';
+import { serverName, vmSnapshotPrefix } from '../../engine/names.js';
 import { rateOver, WINDOWS_MS } from '../../engine/progress.js';
 import { groupBy } from '../../util/group-by.js';
 import { keysetPage, type Page, type PageRequest } from '../paging.js';
@@ -15,6 +15,8 @@ import type { ServiceDeps } from '../context.js';
 import { fail, ok, type Result } from '../errors.js';
 import { settleCredit, takeCredit } from '../license/ledger.js';
 import type { TransportService } from '../transports/transport-service.js';
+import { transportReaches } from '../vsphere/transport-reach.js';
+import type { VmDiskSources } from '../vsphere/vm-disk-sources.js';
 import { checkNamesFree, resolveCloudRefs } from './task-cloud-checks.js';
 import { checkInstanceSpec, checkInterval, checkMaxSnaps, checkPriority, checkStartTime, checkTaskName, type InstanceSpec, type NewTaskInput, type TaskUpdateInput } from './task-input.js';
 import { prepareTask } from './task-prepare.js';
@@ -40,6 +42,7 @@ export class TaskService {
     private readonly deps: ServiceDeps,
     private readonly clouds: CloudService,
     private readonly transports: TransportService,
+    private readonly vmDisks: VmDiskSources,
   ) {}
 
   /** PrepareTaskWorkload: checks everything, takes a license credit, and schedules the task at StartTime. */
@@ -47,7 +50,13 @@ export class TaskService {
     const em = this.deps.orm.em.fork();
     const prepared = await prepareTask(em, input);
     if (!prepared.ok) return prepared;
-    const { columns, volumes } = prepared.value;
+    const { columns, volumes, host, target } = prepared.value;
+    if (!host.agent) {
+      // the target transport downloads the VM's disks from the platform itself
+      const platform = await em.findOneOrFail(VspherePlatform, { id: host.platform!.id });
+      const reached = await transportReaches(this.transports, target, platform.ip, platform.certThumbprint ?? undefined);
+      if (!reached.ok) return { ok: false, error: { ...reached.error, field: 'TargetTransId' } };
+    }
     const driver = await this.clouds.driverOf(columns.cloud.id);
     if (!driver.ok) return driver;
     const refs = await resolveCloudRefs(driver.value, columns, volumes.map((v) => v.volumeType));
@@ -140,6 +149,15 @@ export class TaskService {
       const transport = await this.transports.clientOf(task.targetTransport.id);
       if (transport.ok && task.step === 'await-cycle' && task.cycleId) await transport.value.cancelCycle(task.cycleId).catch(() => undefined);
       const left: string[] = [];
+      const host = task.sourceHost.getEntity();
+      if (!host.agent) {
+        // a copy that failed or was cut short may have left the VM snapshot Ferry took
+        const released = await this.vmDisks.release(host, vmSnapshotPrefix(task)).then(
+          () => true,
+          (err: Error) => (this.deps.log.warn({ task: id, err: err.message }, 'VM snapshot not removed'), false),
+        );
+        if (!released) left.push(`VM snapshots named ${vmSnapshotPrefix(task)}… of "${host.name}" (vSphere did not answer)`);
+      }
       const driver = await this.clouds.driverOf(task.cloud.id);
       const serverId = task.targetTransport.getEntity().cloudServerId;
       for (const v of task.volumes.getItems()) {
@@ -225,7 +243,7 @@ export class TaskService {
     return task ? ok(task) : this.notFound(id);
   }
 
-  /** ListTasks: agent tasks by name/source host filters, highest priority then newest first, with counts over the filter. */
+  /** ListTasks: tasks (of agent hosts and of vSphere VMs) by name/source host filters, highest priority then newest first, with counts over the filter. */
   async list(filter: { name?: string; srcHost?: string }, pageNum: number, pageLimit: number): Promise<Result<{ tasks: Task[]; total: number; inProcess: number; done: number }>> {
     if (!Number.isInteger(pageNum) || pageNum < 1) return fail('INVALID_INPUT', `PageNum must be a whole number from 1 (got ${pageNum}).`, 'PageNum');
     if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > 1000) return fail('INVALID_INPUT', `PageLimit must be a whole number from 1 to 1000 (got ${pageLimit}).`, 'PageLimit');

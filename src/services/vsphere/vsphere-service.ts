@@ -8,14 +8,14 @@ import { VSphereError } from '../../drivers/vsphere/vsphere-error.js';
 import type { ServiceDeps } from '../context.js';
 import { fail, ok, type Result } from '../errors.js';
 import { UUID } from '../hosts/host-input.js';
-import { fromTransport } from '../transports/transport-errors.js';
 import type { TransportService } from '../transports/transport-service.js';
 import { syncInventory, type SyncReport } from './inventory-sync.js';
 import { readTree, type TreePlatform } from './vsphere-tree.js';
 import { checkAddress, checkCredentials, checkPlatformName, checkThumbprint, checkTransId, type VSPlatformInput } from './vsphere-input.js';
 import { fromVSphere, vsphereFailure } from './vsphere-errors.js';
+import { platformSessionOptions, sealContext } from './platform-session.js';
+import { transportReaches } from './transport-reach.js';
 
-const sealContext = (id: string) => `vsphere:${id}`;
 
 /** VMs that share a BIOS UUID (clones): shown to the user, told apart by instanceUuid. */
 export interface SharedUuidVm {
@@ -53,7 +53,7 @@ export class VSphereService {
     const pin = await this.pinFor(address, thumbprint);
     if (!pin.ok) return pin;
     // the transport will read the VMs' disks from there: it must reach it, and see the same certificate
-    const reached = await this.transportReaches(transport, address, pin.value);
+    const reached = await transportReaches(this.transports, transport, address, pin.value);
     if (!reached.ok) return { ok: false, error: { ...reached.error, field: 'TransId' } };
     const read = await this.readAll({ address, userName, password: passwd, pinnedSha256: pin.value });
     if (!read.ok) return read;
@@ -156,24 +156,11 @@ export class VSphereService {
     const transport = wanted ? await em.findOne(TransportServer, { mgntAddr: wanted }) : platform.transport ? await em.findOne(TransportServer, { id: platform.transport.id }) : null;
     if (wanted && !transport) return fail('NOT_FOUND', `No registered transport server has the address ${wanted}.`, 'TransAddr');
     if (transport) {
-      const reached = await this.transportReaches(transport, platform.ip, platform.certThumbprint ?? undefined);
+      const reached = await transportReaches(this.transports, transport, platform.ip, platform.certThumbprint ?? undefined);
       if (!reached.ok) return reached;
     }
     const tried = await this.tryLogin(this.sessionOptions(platform));
     return tried.ok ? ok(platform) : tried;
-  }
-
-  /** The transport reaches the platform's address and, over TLS, sees the certificate Ferry pinned. */
-  private async transportReaches(transport: TransportServer, address: string, pinned: string | undefined): Promise<Result<null>> {
-    const client = await this.transports.clientOf(transport.id);
-    if (!client.ok) return client;
-    const url = sdkUrl(address);
-    const probe = await fromTransport(transport.mgntAddr, () => client.value.probeEndpoint(url.href), 'TransAddr');
-    if (!probe.ok) return fail('VSPHERE_ERROR', `Transport server "${transport.name}" cannot reach ${url.host}: ${probe.error.message}`, 'TransAddr');
-    if (pinned && probe.value.sha256 && probe.value.sha256 !== pinned) {
-      return fail('VSPHERE_ERROR', `Transport server "${transport.name}" is shown another certificate at ${url.host} (SHA-256 ${probe.value.sha256}, recorded ${pinned}): something between them intercepts TLS.`, 'TransAddr');
-    }
-    return ok(null);
   }
 
   async list(): Promise<VspherePlatform[]> {
@@ -243,7 +230,7 @@ export class VSphereService {
   }
 
   private sessionOptions(platform: VspherePlatform): VimOptions {
-    return { address: platform.ip, userName: platform.userName, password: this.deps.sealer.open(platform.passwdSealed, sealContext(platform.id)), pinnedSha256: platform.certThumbprint ?? undefined };
+    return platformSessionOptions(this.deps.sealer, platform);
   }
 
   private async find(em: EntityManager, id: string): Promise<VspherePlatform | null> {
