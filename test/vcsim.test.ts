@@ -528,6 +528,252 @@ describe('vcsim (govmomi simulator) harness', () => {
     });
   });
 
+  describe('changed-block tracking: QueryChangedDiskAreas between snapshots, simulated from the flat extents in 64 KiB chunks', () => {
+    const MiB = 1024 * 1024;
+    const CHUNK = 64 * 1024;
+    const CAPACITY = 8 * MiB;
+    /** vSphere's changeId: the uuid of the disk's tracking file as vSphere shows uuids, then /<sequence> */
+    const CHANGE_ID = /^([0-9a-f]{2} ){7}[0-9a-f]{2}-([0-9a-f]{2} ){7}[0-9a-f]{2}\/\d+$/;
+    let sim: VcsimProcess;
+    let api: Awaited<ReturnType<typeof client>>;
+    /** a VM: its moref and its first disk (device key, backing fileName, local flat extent) */
+    interface Vm {
+      id: string;
+      diskKey: string;
+      fileName: string;
+      flatFile: string;
+    }
+    let tracked: Vm; // DC0_H0_VM0, whose changes are tracked
+    let untracked: Vm; // DC0_C0_RP0_VM0, left as the model made it
+    let first: { snapshot: string; changeId: string };
+    let second: { snapshot: string; changeId: string };
+
+    /** raw SOAP on one simulator, over its pinned certificate and on a session of its own */
+    async function client(on: VcsimProcess) {
+      const agent = await pinnedAgent(on);
+      const session = await loggedIn(on, agent);
+      const call = (body: string, cookie: string | undefined = session.cookie) => soap(on, body, { agent, cookie });
+      /** `paths` of one object */
+      const read = async (type: string, id: string, paths: string[]) => {
+        const res = await call(
+          `<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">${session.c.propertyCollector}</_this><specSet><propSet><type>${type}</type>` +
+            paths.map((p) => `<pathSet>${p}</pathSet>`).join('') +
+            `</propSet><objectSet><obj type="${type}">${id}</obj></objectSet></specSet><options/></RetrievePropertiesEx>`,
+        );
+        expect(res.status, res.xml).toBe(200);
+        return res.xml;
+      };
+      /** runs a task method and returns its info.result: the simulator runs tasks before answering */
+      const runTask = async (body: string) => {
+        const res = await call(body);
+        expect(res.status, res.xml).toBe(200);
+        const info = await read('Task', tag(res.xml, 'returnval')!, ['info']);
+        expect(tag(info, 'state'), info).toBe('success');
+        return tag(info, 'result');
+      };
+      /** each VM by name: its moref and its first disk (device key, backing fileName, local flat extent) */
+      const vms = async () => {
+        const view = await call(containerView(session.c, ['VirtualMachine']));
+        const res = await call(retrieveFromView(session.c, tag(view.xml, 'returnval')!, { VirtualMachine: ['name', 'config.hardware.device'] }));
+        expect(res.status, res.xml).toBe(200);
+        const byName: Record<string, Vm> = {};
+        for (const [, o] of res.xml.matchAll(/<objects>([\s\S]*?)<\/objects>/g)) {
+          const disk = diskOf(o);
+          const [, dsName, dir, file] = /^\[([^\]]+)\] ([^/]+)\/(.+)\.vmdk$/.exec(disk.fileName)!;
+          const ds = on.datastores.find((d) => d.name === dsName)!;
+          byName[tag(o, 'val')!] = {
+            id: /<obj type="VirtualMachine">([^<]+)<\/obj>/.exec(o)![1],
+            diskKey: disk.key,
+            fileName: disk.fileName,
+            flatFile: path.join(ds.path, dir, `${file}-flat.vmdk`),
+          };
+        }
+        return byName;
+      };
+      return {
+        read,
+        runTask,
+        vms,
+        reconfigure: (vm: Vm, enabled: boolean) =>
+          runTask(
+            `<ReconfigVM_Task xmlns="urn:vim25"><_this type="VirtualMachine">${vm.id}</_this><spec><changeTrackingEnabled>${enabled}</changeTrackingEnabled></spec></ReconfigVM_Task>`,
+          ),
+        /** CreateSnapshot_Task: the new snapshot's moref */
+        snapshot: async (vm: Vm, name: string) =>
+          (await runTask(
+            `<CreateSnapshot_Task xmlns="urn:vim25"><_this type="VirtualMachine">${vm.id}</_this><name>${name}</name><memory>false</memory><quiesce>false</quiesce></CreateSnapshot_Task>`,
+          ))!,
+        query: (vm: Vm, o: { snapshot?: string; changeId: string; startOffset?: number; deviceKey?: string }, cookie?: string) =>
+          call(
+            `<QueryChangedDiskAreas xmlns="urn:vim25"><_this type="VirtualMachine">${vm.id}</_this>` +
+              (o.snapshot ? `<snapshot type="VirtualMachineSnapshot">${o.snapshot}</snapshot>` : '') +
+              `<deviceKey>${o.deviceKey ?? vm.diskKey}</deviceKey><startOffset>${o.startOffset ?? 0}</startOffset><changeId>${o.changeId}</changeId></QueryChangedDiskAreas>`,
+            cookie,
+          ),
+      };
+    }
+    /** the first VirtualDisk of a config.hardware.device answer */
+    const diskOf = (xml: string) => {
+      const disk = /<VirtualDevice [^>]*type="VirtualDisk">([\s\S]*?)<\/VirtualDevice>/.exec(xml)![1];
+      return { key: tag(disk, 'key')!, fileName: tag(disk, 'fileName')!, changeId: tag(disk, 'changeId') };
+    };
+    /** the DiskChangeInfo of an answer: [startOffset, length] and the changed areas as [start, length] */
+    const areas = async (answer: Promise<SoapAnswer>) => {
+      const res = await answer;
+      expect(res.status, res.xml).toBe(200);
+      expect(res.xml).toContain('<QueryChangedDiskAreasResponse xmlns="urn:vim25"><returnval><startOffset>');
+      const [, start, length] = /<returnval><startOffset>(\d+)<\/startOffset><length>(\d+)<\/length>/.exec(res.xml)!;
+      return {
+        range: [Number(start), Number(length)],
+        changed: [...res.xml.matchAll(/<changedArea><start>(\d+)<\/start><length>(\d+)<\/length><\/changedArea>/g)].map(([, s, l]) => [Number(s), Number(l)]),
+      };
+    };
+    const write = async (file: string, offset: number, bytes: Buffer) => {
+      const f = await open(file, 'r+');
+      try {
+        await f.write(bytes, 0, bytes.length, offset);
+      } finally {
+        await f.close();
+      }
+    };
+    const expectInvalid = (res: SoapAnswer, property: string) => {
+      expectFault(res, 'InvalidArgument');
+      expect(tag(res.xml, 'invalidProperty')).toBe(property);
+    };
+
+    beforeAll(async () => {
+      sim = await spawnVcsim({ vms: 1, diskMb: 8 });
+      api = await client(sim);
+      ({ DC0_H0_VM0: tracked, DC0_C0_RP0_VM0: untracked } = await api.vms());
+    });
+    afterAll(async () => {
+      await sim?.stop();
+    });
+
+    it('every VM reports capability.changeTrackingSupported, and config.changeTrackingEnabled false until a ReconfigVM_Task sets it', async () => {
+      for (const vm of [tracked, untracked]) {
+        const xml = await api.read('VirtualMachine', vm.id, ['capability.changeTrackingSupported', 'config.changeTrackingEnabled']);
+        expect(objects(xml)[0].props).toEqual({ 'capability.changeTrackingSupported': 'true', 'config.changeTrackingEnabled': 'false' });
+      }
+      await api.reconfigure(tracked, true);
+      expect(tag(await api.read('VirtualMachine', tracked.id, ['config.changeTrackingEnabled']), 'val')).toBe('true');
+    });
+
+    it("a snapshot gives the disk a changeId in vSphere's format; the VM's own disk gets the same", async () => {
+      await write(tracked.flatFile, MiB + 100, Buffer.from('ferry:0123456789')); // chunk 16
+      await write(tracked.flatFile, 3 * MiB - 10, Buffer.alloc(70_000, 0xab)); // chunks 47, 48 and 49
+      const snap = await api.snapshot(tracked, 'first');
+      expect(tag(await api.read('VirtualMachine', tracked.id, ['snapshot.currentSnapshot']), 'val')).toBe(snap);
+      const disk = diskOf(await api.read('VirtualMachineSnapshot', snap, ['config.hardware.device']));
+      expect(disk.key).toBe(tracked.diskKey);
+      expect(disk.changeId).toMatch(CHANGE_ID);
+      expect(diskOf(await api.read('VirtualMachine', tracked.id, ['config.hardware.device'])).changeId).toBe(disk.changeId);
+      first = { snapshot: snap, changeId: disk.changeId! };
+    });
+
+    it('changeId "*" answers the allocated areas: the chunks written, 64 KiB aligned and merged, from startOffset on', async () => {
+      expect(await areas(api.query(tracked, { snapshot: first.snapshot, changeId: '*' }))).toEqual({
+        range: [0, CAPACITY],
+        changed: [
+          [MiB, CHUNK],
+          [47 * CHUNK, 3 * CHUNK],
+        ],
+      });
+      // an area across startOffset is cut there, those before it left out
+      expect(await areas(api.query(tracked, { snapshot: first.snapshot, changeId: '*', startOffset: 3 * MiB }))).toEqual({
+        range: [3 * MiB, CAPACITY - 3 * MiB],
+        changed: [[3 * MiB, 2 * CHUNK]],
+      });
+    });
+
+    it('a second snapshot: its changeId moves on, and the changes since the first changeId are exactly what was written in between', async () => {
+      await write(tracked.flatFile, 3 * MiB, Buffer.alloc(CHUNK)); // chunk 48 zeroed: changed, and no longer allocated
+      await write(tracked.flatFile, 6 * MiB + 5, Buffer.from('x')); // chunk 96
+      await write(tracked.flatFile, MiB + 100, Buffer.from('ferry:0123456789')); // the same bytes again: no change in content
+      const snap = await api.snapshot(tracked, 'second');
+      const disk = diskOf(await api.read('VirtualMachineSnapshot', snap, ['config.hardware.device']));
+      expect(disk.changeId).toMatch(CHANGE_ID);
+      expect(disk.changeId).not.toBe(first.changeId);
+      expect(disk.changeId!.split('/')[0]).toBe(first.changeId.split('/')[0]); // the same disk, a later sequence
+      second = { snapshot: snap, changeId: disk.changeId! };
+      // the VM's disk moved on with it; the first snapshot's disk was copied, not shared, and kept its changeId
+      expect(diskOf(await api.read('VirtualMachine', tracked.id, ['config.hardware.device'])).changeId).toBe(second.changeId);
+      expect(diskOf(await api.read('VirtualMachineSnapshot', first.snapshot, ['config.hardware.device'])).changeId).toBe(first.changeId);
+
+      expect(await areas(api.query(tracked, { snapshot: second.snapshot, changeId: first.changeId }))).toEqual({
+        range: [0, CAPACITY],
+        changed: [
+          [3 * MiB, CHUNK],
+          [6 * MiB, CHUNK],
+        ],
+      });
+      expect((await areas(api.query(tracked, { snapshot: second.snapshot, changeId: first.changeId, startOffset: 3 * MiB + 4096 }))).changed).toEqual([
+        [3 * MiB + 4096, CHUNK - 4096],
+        [6 * MiB, CHUNK],
+      ]);
+      expect((await areas(api.query(tracked, { snapshot: second.snapshot, changeId: second.changeId }))).changed).toEqual([]);
+      expect((await areas(api.query(tracked, { snapshot: second.snapshot, changeId: '*' }))).changed).toEqual([
+        [MiB, CHUNK],
+        [47 * CHUNK, CHUNK],
+        [49 * CHUNK, CHUNK],
+        [6 * MiB, CHUNK],
+      ]);
+    });
+
+    it('a VM not tracking changes: its snapshot gives the disk no changeId, and QueryChangedDiskAreas faults FileFault naming the disk', async () => {
+      const snap = await api.snapshot(untracked, 'plain');
+      expect(diskOf(await api.read('VirtualMachineSnapshot', snap, ['config.hardware.device'])).changeId).toBeUndefined();
+      const res = await api.query(untracked, { snapshot: snap, changeId: '*' });
+      expectFault(res, 'FileFault');
+      expect(tag(res.xml, 'file')).toBe(untracked.fileName);
+      expect(tag(res.xml, 'faultstring')).toBe(`Error caused by file ${untracked.fileName}`);
+    });
+
+    it('faults InvalidArgument for an unknown changeId, a snapshot not of this VM or missing, an unknown deviceKey; NotAuthenticated without a session', async () => {
+      const [uuid] = first.changeId.split('/');
+      for (const changeId of [`${uuid}/999`, '52 00 00 00 00 00 00 00-00 00 00 00 00 00 00 00/1', 'garbage']) {
+        expectInvalid(await api.query(tracked, { snapshot: second.snapshot, changeId }), 'changeId');
+      }
+      const other = tag(await api.read('VirtualMachine', untracked.id, ['snapshot.currentSnapshot']), 'val')!;
+      expectInvalid(await api.query(tracked, { snapshot: other, changeId: '*' }), 'snapshot');
+      expectInvalid(await api.query(tracked, { changeId: '*' }), 'snapshot');
+      expectInvalid(await api.query(tracked, { snapshot: second.snapshot, changeId: '*', deviceKey: '9999' }), 'deviceKey');
+      expectInvalid(await api.query(tracked, { snapshot: second.snapshot, changeId: '*', startOffset: CAPACITY }), 'startOffset');
+      expectFault(await api.query(tracked, { snapshot: second.snapshot, changeId: '*' }, 'vmware_soap_session=nobody'), 'NotAuthenticated');
+    });
+
+    it('RemoveSnapshot_Task still works; the changeIds of removed snapshots stay usable', async () => {
+      await api.runTask(`<RemoveSnapshot_Task xmlns="urn:vim25"><_this type="VirtualMachineSnapshot">${first.snapshot}</_this><removeChildren>false</removeChildren></RemoveSnapshot_Task>`);
+      expectInvalid(await api.query(tracked, { snapshot: first.snapshot, changeId: '*' }), 'snapshot');
+      expect((await areas(api.query(tracked, { snapshot: second.snapshot, changeId: first.changeId }))).changed).toEqual([
+        [3 * MiB, CHUNK],
+        [6 * MiB, CHUNK],
+      ]);
+      expect(tag(await api.read('VirtualMachine', tracked.id, ['snapshot.currentSnapshot']), 'val')).toBe(second.snapshot);
+    });
+
+    it('noCbt: every VM reports capability.changeTrackingSupported false; enabling tracking still reconfigures, but snapshots get no changeId and queries fault FileFault', async () => {
+      const other = await spawnVcsim({ vms: 1, diskMb: 8, noCbt: true });
+      try {
+        const on = await client(other);
+        const vms = await on.vms();
+        for (const vm of Object.values(vms)) {
+          expect(tag(await on.read('VirtualMachine', vm.id, ['capability.changeTrackingSupported']), 'val')).toBe('false');
+        }
+        const vm = vms.DC0_H0_VM0;
+        await on.reconfigure(vm, true);
+        expect(tag(await on.read('VirtualMachine', vm.id, ['config.changeTrackingEnabled']), 'val')).toBe('true');
+        const snap = await on.snapshot(vm, 'no-cbt');
+        expect(diskOf(await on.read('VirtualMachineSnapshot', snap, ['config.hardware.device'])).changeId).toBeUndefined();
+        const res = await on.query(vm, { snapshot: snap, changeId: '*' });
+        expectFault(res, 'FileFault');
+        expect(tag(res.xml, 'file')).toBe(vm.fileName);
+      } finally {
+        await other.stop();
+      }
+    });
+  });
+
   it('-cert-dir serves one certificate across restarts (same port), another with another directory', async () => {
     const dirs = await Promise.all([1, 2].map(() => mkdtemp(path.join(os.tmpdir(), 'ferry-vcsim-cert-'))));
     let sim: VcsimProcess | undefined;

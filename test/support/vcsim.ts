@@ -52,6 +52,14 @@ export interface VcsimOptions {
    * `vmware_soap_session`.
    */
   diskMb?: number;
+  /**
+   * changed-block tracking unsupported: every VM reports `capability.changeTrackingSupported` false.
+   * ReconfigVM_Task still sets `config.changeTrackingEnabled`, but snapshots give the disks no
+   * `backing.changeId` and QueryChangedDiskAreas faults FileFault (default: supported; a snapshot
+   * of a VM with `config.changeTrackingEnabled` gives each disk a changeId, and
+   * QueryChangedDiskAreas answers from the flat extents' content in 64 KiB chunks)
+   */
+  noCbt?: boolean;
   /** a fixed loopback port (default: any free one), e.g. to restart on the port of a stopped vcsim */
   port?: number;
   /** more flags, as is */
@@ -134,6 +142,7 @@ export function vcsimArgs(o: VcsimOptions): string[] {
   flag('disk-mb', o.diskMb);
   if (o.plain) args.push('-plain');
   if (o.faultExpiredReads) args.push('-fault-expired-reads');
+  if (o.noCbt) args.push('-no-cbt');
   return [...args, ...(o.args ?? [])];
 }
 

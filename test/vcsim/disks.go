@@ -84,7 +84,7 @@ func localFile(vm *simulator.VirtualMachine, name string) (string, error) {
 // writeFlatDisk sizes the extent, which the model created empty beside the descriptor (sparse: it
 // reads as zeros until a test writes into it), and writes the descriptor.
 func writeFlatDisk(descriptor string, size int64, adapter, hwVersion, diskUUID string, thin bool) error {
-	extent := strings.TrimSuffix(descriptor, ".vmdk") + "-flat.vmdk"
+	extent := flatExtent(descriptor)
 	if err := os.Truncate(extent, size); err != nil {
 		return err
 	}
@@ -93,6 +93,11 @@ func writeFlatDisk(descriptor string, size int64, adapter, hwVersion, diskUUID s
 		return err
 	}
 	return os.WriteFile(descriptor, []byte(text), 0o600)
+}
+
+// flatExtent is the extent file of a monolithic flat disk's descriptor: disk1.vmdk → disk1-flat.vmdk.
+func flatExtent(descriptor string) string {
+	return strings.TrimSuffix(descriptor, ".vmdk") + "-flat.vmdk"
 }
 
 // descriptorText is a descriptor as ESXi writes one for a disk on VMFS (thin or thick: the

@@ -10,10 +10,13 @@
 // As on vCenter, the datastore HTTP interface (/folder/<path>?dcPath=…&dsName=…) answers 401
 // unless the request carries a vmware_cgi_ticket cookie from AcquireGenericServiceTicket for its
 // method and URL (single use, valid 10 minutes) or a live vmware_soap_session: datastore_http.go.
+// VMs support changed-block tracking (VirtualMachine.QueryChangedDiskAreas), simulated from their
+// disks' content at each snapshot, unless -no-cbt: cbt.go.
 //
 //	vcsim -mode vpx -dc 2 -cluster 2 -cluster-host 2 -host 1 -vm 2 -folder 1 -folder-depth 3
 //	vcsim -mode esx -vm 4 -plain -username root -password secret -session-idle 2
 //	vcsim -mode esx -vm 1 -disk-mb 8
+//	vcsim -vm 1 -disk-mb 8 -no-cbt
 //	vcsim -vm 6 -page-size 5 -fault-expired-reads -cert-dir /tmp/vcsim-cert -listen 127.0.0.1:18443
 package main
 
@@ -63,6 +66,7 @@ type options struct {
 	faultReads  bool
 	certDir     string
 	diskMB      int
+	noCBT       bool
 }
 
 // started is the one line printed on stdout once the simulator serves.
@@ -102,6 +106,7 @@ func main() {
 	flag.BoolVar(&o.faultReads, "fault-expired-reads", false, "RetrieveProperties(Ex) without a valid session fault NotAuthenticated (HTTP 500) as on vCenter, instead of answering 200 with every property in missingSet")
 	flag.StringVar(&o.certDir, "cert-dir", "", "serve DIR/cert.pem with DIR/key.pem, first creating a self-signed ECDSA P-256 pair there when both are absent (default: the simulator's built-in certificate)")
 	flag.IntVar(&o.diskMB, "disk-mb", 0, "give every VM disk N MiB: its capacity in config.hardware.device, a sparse extent <name>-flat.vmdk of that size and a VMware monolithic flat descriptor <name>.vmdk naming it, to be read over /folder with a ticket from AcquireGenericServiceTicket (single use, valid 10 minutes) (0 = the model's 1 MiB disks, two empty files)")
+	flag.BoolVar(&o.noCBT, "no-cbt", false, "changed-block tracking unsupported: every VM reports capability.changeTrackingSupported false. ReconfigVM_Task still sets config.changeTrackingEnabled (the simulator checks no capability), but snapshots give the disks no backing.changeId and QueryChangedDiskAreas faults FileFault, as vSphere does for a disk whose changes are not tracked (default: supported; a snapshot of a VM with config.changeTrackingEnabled gives each disk a changeId, and QueryChangedDiskAreas answers from the flat extents' content in 64 KiB chunks)")
 	flag.Parse()
 
 	if err := run(o); err != nil {
@@ -210,6 +215,8 @@ func run(o options) (err error) {
 			return fmt.Errorf("-disk-mb: %v", err)
 		}
 	}
+
+	installChangeTracking(o.noCBT) // cbt.go
 
 	simulator.SessionIdleTimeout = time.Duration(o.sessionIdle * float64(time.Second))
 	if o.pageSize > 0 || o.faultReads {
