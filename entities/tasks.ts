@@ -256,6 +256,14 @@ export class TaskVolume extends BaseEntity {
   /** the device the volume is attached as on the target transport */
   @Property({ type: 'string', length: 1024, nullable: true })
   device?: string;
+
+  /** vSphere changed-block tracking: the disk's changeId as of the last copy that finished; the next copy asks what changed since */
+  @Property({ type: 'string', length: 255, nullable: true })
+  cbtChangeId?: string;
+
+  /** the changeId of the snapshot the running copy reads: it becomes cbtChangeId once that copy finished */
+  @Property({ type: 'string', length: 255, nullable: true })
+  cbtPendingChangeId?: string;
 }
 
 @Entity({ tableName: 'task_net_interfaces' })

@@ -83,6 +83,34 @@ describe('a transport reading a vSphere VM disk from its datastore, without an a
     expect(await sha256(target)).toBe(await sha256(flatFile));
   });
 
+  it('reads only the given ranges (changed-block tracking), each with its own ticket, and keeps the rest', async () => {
+    const target = path.join(dir, 'ranges.target');
+    expect((await run(await cycle(target))).state).toBe('finished');
+    await rewriteBlocks(flatFile, [3, 4, 11]);
+    const whole = await extent();
+    const ranged = async (offset: number, length: number) => ({ offset, length, ticket: (await extent()).ticket! });
+    const request = await cycle(target, { kind: 'incremental' });
+    request.disks[0].datastore = { url: whole.url, sizeBytes: whole.sizeBytes, ranges: [await ranged(3 * MiB, 2 * MiB), await ranged(11 * MiB, MiB)] };
+    const next = await run(request);
+    expect(next.state).toBe('finished');
+    expect(next.disks[0]).toMatchObject({ sentBlocks: 3, unchangedBlocks: DISK_MB - 3, wireBytes: 3 * MiB, writtenBytes: 3 * MiB });
+    expect(await sha256(target)).toBe(await sha256(flatFile));
+
+    // a change outside the ranges is not read: the ranges are what the platform says changed
+    await rewriteBlocks(flatFile, [7, 13]);
+    const partial = await cycle(target, { kind: 'incremental' });
+    partial.disks[0].datastore = { url: whole.url, sizeBytes: whole.sizeBytes, ranges: [await ranged(13 * MiB, MiB)] };
+    expect((await run(partial)).disks[0]).toMatchObject({ sentBlocks: 1, wireBytes: MiB });
+    expect(await sha256(target)).not.toBe(await sha256(flatFile));
+
+    // a later range whose ticket is refused fails the copy as refused, after the first was written
+    const refused = await cycle(target, { kind: 'incremental' });
+    refused.disks[0].datastore = { url: whole.url, sizeBytes: whole.sizeBytes, ranges: [await ranged(7 * MiB, MiB), { offset: 9 * MiB, length: MiB, ticket: 'not-a-ticket' }] };
+    const failed = await run(refused);
+    expect(failed.error).toMatchObject({ cause: 'datastore-refused' });
+    expect(failed.disks[0].writtenBytes).toBe(MiB);
+  });
+
   it('fails with datastore-refused when the ticket was used already, and writes nothing', async () => {
     const request = await cycle(path.join(dir, 'never.target'));
     const used = request.disks[0].datastore!;
@@ -112,6 +140,9 @@ describe('a transport reading a vSphere VM disk from its datastore, without an a
       [{ ...request, agentAddr: '127.0.0.1:1' }, /give either agentAddr .* or datastore/],
       [{ ...request, disks: [{ disk: 'x', targetPath: path.join(dir, 'x') }] }, /disks\.0\.datastore: is required/],
       [{ ...request, disks: [{ ...request.disks[0], datastore: { ...request.disks[0].datastore!, url: 'file:///etc/passwd' } }] }, /disks\.0\.datastore\.url/],
+      [{ ...request, disks: [{ ...request.disks[0], datastore: { ...request.disks[0].datastore!, ranges: [] } }] }, /give either ticket .* or ranges/],
+      [{ ...request, disks: [{ ...request.disks[0], datastore: { url: request.disks[0].datastore!.url, sizeBytes: DISK_MB * MiB, ranges: [{ offset: 4096, length: MiB, ticket: 't' }] } }] }, /ranges\.0: must start and end on a block boundary/],
+      [{ ...request, disks: [{ ...request.disks[0], datastore: { url: request.disks[0].datastore!.url, sizeBytes: DISK_MB * MiB, ranges: [{ offset: 2 * MiB, length: MiB, ticket: 't' }, { offset: MiB, length: MiB, ticket: 't' }] } }] }, /ranges must be in order/],
     ];
     for (const [bad, message] of refusals) {
       const err = await client.startCycle({ ...bad, cycleId: `bad-${++seq}` }).catch((e: unknown) => e);

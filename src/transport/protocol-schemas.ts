@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HttpError } from './http-util.js';
-import { MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './protocol.js';
+import { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './protocol.js';
 
 /** Runtime checks of the protocol's requests; the types themselves are in protocol.ts. */
 const blockSize = z.number().int().min(MIN_BLOCK_SIZE).max(MAX_BLOCK_SIZE).refine((n) => n % 4096 === 0, 'must be a multiple of 4096');
@@ -23,11 +23,23 @@ export const agentRequestSchema = z.object({ agentAddr: address });
 
 export const endpointProbeSchema = z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) });
 
-const datastoreExtent = z.object({
-  url: z.url({ protocol: /^https?$/ }).max(4096),
-  ticket: z.string().min(1).max(1024),
-  sizeBytes: z.number().int().positive().max(2 ** 53 - 1),
-});
+const ticket = z.string().min(1).max(1024);
+const byteCount = z.number().int().min(0).max(2 ** 53 - 1);
+const datastoreExtent = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).max(4096),
+    sizeBytes: byteCount.positive(),
+    ticket: ticket.optional(),
+    ranges: z.array(z.object({ offset: byteCount, length: byteCount.positive(), ticket })).max(4096).optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (!e.ticket === !e.ranges) ctx.addIssue({ code: 'custom', path: ['ticket'], message: 'give either ticket (the whole extent) or ranges, not both or neither' });
+    let end = 0;
+    e.ranges?.forEach((r, i) => {
+      if (r.offset < end || r.offset + r.length > e.sizeBytes) ctx.addIssue({ code: 'custom', path: ['ranges', i], message: 'ranges must be in order, apart, and within sizeBytes' });
+      end = r.offset + r.length;
+    });
+  });
 
 export const cycleRequestSchema = z
   .object({
@@ -46,8 +58,13 @@ export const cycleRequestSchema = z
   })
   .superRefine((r, ctx) => {
     if (!r.agentAddr === !r.datastore) ctx.addIssue({ code: 'custom', path: ['agentAddr'], message: 'give either agentAddr (an agent host) or datastore (a vSphere VM), not both or neither' });
+    const block = r.blockSize ?? DEFAULT_BLOCK_SIZE;
     r.disks.forEach((d, i) => {
       if (!r.datastore !== !d.datastore) ctx.addIssue({ code: 'custom', path: ['disks', i, 'datastore'], message: r.datastore ? 'is required when the disks are read from a datastore' : 'is only for disks read from a datastore' });
+      d.datastore?.ranges?.forEach((range, j) => {
+        const end = range.offset + range.length;
+        if (range.offset % block || (end % block && end !== d.datastore!.sizeBytes)) ctx.addIssue({ code: 'custom', path: ['disks', i, 'datastore', 'ranges', j], message: `must start and end on a block boundary (${block} bytes)` });
+      });
     });
   });
 

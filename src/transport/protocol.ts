@@ -198,13 +198,27 @@ export interface CycleDisk {
 /**
  * A VM disk's flat extent on the vSphere datastore HTTP interface, which the transport reads
  * itself: `GET https://<vCenter or ESXi>/folder/<dir>/<name>-flat.vmdk?dcPath=…&dsName=…` with the
- * cookie `vmware_cgi_ticket=<ticket>`. The ticket is good for one request only, so a cycle that
+ * cookie `vmware_cgi_ticket=<ticket>`. A ticket is good for one request only, so a cycle that
  * must start again (after a restart of the transport) fails and the controller starts a new one.
  */
 export interface DatastoreExtent {
   url: string;
-  ticket: string;
   sizeBytes: number;
+  /** read the whole extent, in one GET with this ticket (and compare every block's hash) */
+  ticket?: string;
+  /**
+   * or read only these byte ranges, those vSphere's changed-block tracking reports changed since
+   * the copy the target holds: one GET with a `Range` header and its own ticket each. Every other
+   * block is taken to be as the target has it. Offsets and lengths are multiples of the block
+   * size (the last range may end at the end of the extent).
+   */
+  ranges?: DatastoreRange[];
+}
+
+export interface DatastoreRange {
+  offset: number;
+  length: number;
+  ticket: string;
 }
 
 export interface CycleRequest {

@@ -11,6 +11,8 @@ export interface VmDisk {
   controller: string;
   unitNumber?: number;
   thinProvisioned?: boolean;
+  /** changed-block tracking: the disk's state as of this configuration (a snapshot's, for its disks) */
+  changeId?: string;
 }
 
 export interface VmNic {
@@ -40,6 +42,7 @@ export function readHardware(devicesVal: unknown, guestNetVal: unknown): { disks
     if (xsiType(d) === 'VirtualDisk') {
       const bytes = num(d.capacityInBytes) ?? (num(d.capacityInKB) ?? 0) * 1024;
       const thin = text(backing?.thinProvisioned);
+      const changeId = text(backing?.changeId);
       disks.push({
         key: num(d.key) ?? 0,
         label: label(d),
@@ -48,6 +51,7 @@ export function readHardware(devicesVal: unknown, guestNetVal: unknown): { disks
         controller: controllers.get(num(d.controllerKey)) ?? '',
         unitNumber: num(d.unitNumber),
         ...(thin !== undefined && { thinProvisioned: thin === 'true' }),
+        ...(changeId && { changeId }),
       });
     } else if (d.macAddress !== undefined) {
       const mac = (text(d.macAddress) ?? '').toLowerCase();

@@ -1,5 +1,5 @@
 import { ActionState, LastSync } from '../../../entities/index.js';
-import type { CycleDisk, CycleRequest, CycleStatus, DiskResult } from '../../transport/protocol.js';
+import { DEFAULT_BLOCK_SIZE, type CycleDisk, type CycleKind, type CycleRequest, type CycleStatus, type DiskResult } from '../../transport/protocol.js';
 import { appendEvent } from '../event-log.js';
 import { cycleIdFor, vmSnapshotName, vmSnapshotPrefix } from '../names.js';
 import { completeProgress, publishProgress, resetProgress } from '../progress.js';
@@ -24,7 +24,7 @@ export async function startCycle(ctx: StepContext): Promise<StepOutcome> {
   const cycleId = cycleIdFor(task, n, retry);
   const kind = n === 1 && !retry ? 'full' : 'incremental';
   const disks = task.volumes.getItems().map((v) => ({ disk: v.volumeName, targetPath: v.device! }));
-  const source = await sourceOf(ctx, cycleId, disks);
+  const source = await sourceOf(ctx, cycleId, kind, disks);
   const client = await ctx.transport();
   const status = await inTransport(transport.mgntAddr, () =>
     client.startCycle({ cycleId, taskId: task.id, ...source, kind, compress: task.isCompressed, ...(task.qosLimit ? { qosMBps: task.qosLimit } : {}) }),
@@ -43,7 +43,7 @@ export async function startCycle(ctx: StepContext): Promise<StepOutcome> {
  * Where the transport reads the disks: the agent of an agent host; for a vSphere VM, the flat
  * extents of a snapshot Ferry takes now, on the datastore, each with a one-time ticket.
  */
-async function sourceOf(ctx: StepContext, cycleId: string, disks: CycleDisk[]): Promise<Pick<CycleRequest, 'agentAddr' | 'datastore' | 'disks'>> {
+async function sourceOf(ctx: StepContext, cycleId: string, kind: CycleKind, disks: CycleDisk[]): Promise<Pick<CycleRequest, 'agentAddr' | 'datastore' | 'disks'>> {
   const { em, task } = ctx;
   const host = task.sourceHost.getEntity();
   if (host.agent) {
@@ -51,8 +51,12 @@ async function sourceOf(ctx: StepContext, cycleId: string, disks: CycleDisk[]): 
     return { agentAddr: host.mgntAddr, disks };
   }
   const snapshot = vmSnapshotName(task, cycleId);
-  const reads = await inVsphere(() => ctx.vmDisks.open(host, disks.map((d) => d.disk), vmSnapshotPrefix(task), snapshot, `Taken by Ferry for copying the VM in task "${task.name}"; removed when the copy ends.`));
-  await appendEvent(em, task, 'vm.snapshot.taken', `VM snapshot "${snapshot}" taken; the transport reads the disks from the datastore`, { snapshot });
+  const volumes = task.volumes.getItems();
+  // an incremental copy needs only what changed since the copy the target holds
+  const wanted = volumes.map((v) => ({ name: v.volumeName, changeId: kind === 'incremental' ? v.cbtChangeId : undefined }));
+  const reads = await inVsphere(() => ctx.vmDisks.open(host, wanted, DEFAULT_BLOCK_SIZE, vmSnapshotPrefix(task), snapshot, `Taken by Ferry for copying the VM in task "${task.name}"; removed when the copy ends.`));
+  for (const v of volumes) v.cbtPendingChangeId = reads.changeIds.get(v.volumeName);
+  await appendEvent(em, task, 'vm.snapshot.taken', `VM snapshot "${snapshot}" taken; the transport reads from the datastore: ${reads.how}`, { snapshot });
   return { datastore: { certificateSha256: reads.certificateSha256 }, disks: disks.map((d) => ({ ...d, datastore: reads.extents.get(d.disk)! })) };
 }
 
@@ -82,6 +86,8 @@ export async function cycleEnded(ctx: Pick<StepContext, 'em' | 'task'>, cycle: P
   if (cycle.state === 'cancelled') throw new StepFailure(`copy ${task.snapTimes} was cancelled on the transport`, false);
   if (cycle.state === 'failed') throw new StepFailure(describeFailure(cycle), cycle.error?.retryable ?? false);
   workDone(task);
+  // the target now holds the disks as of this copy's snapshot: the next copy asks what changed since
+  for (const v of task.volumes.getItems()) if (v.cbtPendingChangeId) [v.cbtChangeId, v.cbtPendingChangeId] = [v.cbtPendingChangeId, undefined];
   completeProgress(task, cycle.disks);
   await publishProgress(em, task);
   await appendEvent(em, task, 'cycle.finished', `copy ${task.snapTimes} finished${cycle.durationMs !== undefined ? ` in ${(cycle.durationMs / 1000).toFixed(1)} s` : ''}`, { cycleId: cycle.cycleId, n: task.snapTimes });

@@ -1,7 +1,9 @@
 import path from 'node:path/posix';
 import { SourceHost, VspherePlatform } from '../../../entities/index.js';
 import { acquireTicket, datacenterPathOf, datastoreUrl, parseDatastorePath, ticketCookie } from '../../drivers/vsphere/datastore-files.js';
+import { blockRanges, changeTrackingOf, enableChangeTracking, queryChangedAreas } from '../../drivers/vsphere/changed-blocks.js';
 import type { MoRef } from '../../drivers/vsphere/soap-xml.js';
+import { VSphereError } from '../../drivers/vsphere/vsphere-error.js';
 import { VimSession } from '../../drivers/vsphere/vim-session.js';
 import { flatExtentOf, parseVmdkDescriptor } from '../../drivers/vsphere/vmdk-descriptor.js';
 import { createSnapshot, listSnapshots, removeSnapshot, snapshotDisks } from '../../drivers/vsphere/vm-snapshots.js';
@@ -17,44 +19,99 @@ export interface VmDiskReads {
   certificateSha256?: string;
   /** by the task volume's name (the disk's backing file when the inventory was read) */
   extents: Map<string, DatastoreExtent>;
-  snapshotName: string;
+  /** the changeId of each disk in the snapshot: what the next copy asks changes since, once this one finished */
+  changeIds: Map<string, string | undefined>;
+  /** how the disks are read, in words for the task's log */
+  how: string;
+}
+
+/** A disk to read, with the changeId of the copy the target already holds (none: read it whole). */
+export interface VmDiskWanted {
+  name: string;
+  changeId?: string;
 }
 
 const SECTOR = 512;
+/** Changed ranges read per disk and copy at most, each with its own ticket and request; closer ones are merged beyond that. */
+const MAX_RANGES = 64;
+const MiB = 1024 * 1024;
 
 /**
  * The disks of vSphere VMs, for the transport to read without an agent: Ferry takes a snapshot
  * of the VM (so the disks hold still while the VM runs), finds each disk's flat extent on its
- * datastore and gets a one-time ticket for it; the transport downloads it with that ticket and
- * never sees the platform's credentials. Once the copy ended the snapshot is removed again.
+ * datastore, asks changed-block tracking what changed since the last copy, and gets one-time
+ * tickets for what must be read; the transport downloads it with them and never sees the
+ * platform's credentials. Once the copy ended the snapshot is removed again.
  */
 export class VmDiskSources {
   constructor(private readonly deps: ServiceDeps) {}
 
   /**
    * Snapshots the VM as `snapshotName` (after removing earlier snapshots named with `prefix`, left
-   * by an interrupted copy) and prepares the download of each of `volumes`. Throws VSphereError
-   * when the platform fails, DiskNotReadable when a disk cannot be read this way.
+   * by an interrupted copy) and prepares the download of each disk: only the ranges changed-block
+   * tracking reports changed since the disk's changeId, or the whole disk when there is no
+   * changeId or the VM does not track changes. Tracking is turned on where the VM supports it, so
+   * it counts from this snapshot on. Throws VSphereError when the platform fails, DiskNotReadable
+   * when a disk cannot be read this way.
    */
-  async open(host: SourceHost, volumes: string[], prefix: string, snapshotName: string, description: string): Promise<VmDiskReads> {
+  async open(host: SourceHost, volumes: VmDiskWanted[], blockSize: number, prefix: string, snapshotName: string, description: string): Promise<VmDiskReads> {
     return this.withSession(host, async (session, vm, platform) => {
       await this.removeNamed(session, vm, prefix);
+      const tracking = await this.startTracking(session, vm);
       const snapshot = await createSnapshot(session, vm, snapshotName, description);
       try {
         const disks = await snapshotDisks(session, snapshot);
         const dcPath = await datacenterPathOf(session, vm);
         const extents = new Map<string, DatastoreExtent>();
+        const changeIds = new Map<string, string | undefined>();
+        const how: string[] = [];
         for (const volume of volumes) {
-          const disk = disks.find((d) => d.fileName === volume);
-          if (!disk) throw new DiskNotReadable(`${volume} is no longer a disk of VM "${host.name}" (it has ${disks.map((d) => d.fileName).join(', ') || 'none'}): refresh the platform and create the task again`);
-          extents.set(volume, await this.flatExtent(session, dcPath, volume, disk.capacityBytes));
+          const disk = disks.find((d) => d.fileName === volume.name);
+          if (!disk) throw new DiskNotReadable(`${volume.name} is no longer a disk of VM "${host.name}" (it has ${disks.map((d) => d.fileName).join(', ') || 'none'}): refresh the platform and create the task again`);
+          const { url, sizeBytes } = await this.flatExtent(session, dcPath, volume.name, disk.capacityBytes);
+          changeIds.set(volume.name, tracking.on ? disk.changeId : undefined);
+          let ranges: { offset: number; length: number }[] | undefined;
+          let whole = !tracking.on ? `the whole disk (${tracking.why})` : !volume.changeId ? 'the whole disk' : !disk.changeId ? 'the whole disk (the snapshot reports no changeId)' : '';
+          if (!whole) {
+            try {
+              ranges = blockRanges(await queryChangedAreas(session, vm, snapshot, disk.key, sizeBytes, volume.changeId!), blockSize, sizeBytes, MAX_RANGES);
+            } catch (err) {
+              // a changeId vSphere no longer knows (tracking was reset): the whole disk, compared block by block
+              if (!(err instanceof VSphereError) || err.kind !== 'fault') throw err;
+              whole = `the whole disk (changed-block tracking answered ${err.fault ?? 'a fault'})`;
+            }
+          }
+          if (ranges) {
+            const tickets = [];
+            for (const range of ranges) tickets.push({ ...range, ticket: await acquireTicket(session, url) });
+            extents.set(volume.name, { url: url.href, sizeBytes, ranges: tickets });
+            const changed = ranges.reduce((n, r) => n + r.length, 0);
+            how.push(`${volume.name}: ${(changed / MiB).toFixed(1)} MiB changed of ${(sizeBytes / MiB).toFixed(0)} MiB (changed-block tracking)`);
+          } else {
+            extents.set(volume.name, { url: url.href, sizeBytes, ticket: await acquireTicket(session, url) });
+            how.push(`${volume.name}: ${whole}`);
+          }
         }
-        return { certificateSha256: platform.certThumbprint ?? undefined, extents, snapshotName };
+        return { certificateSha256: platform.certThumbprint ?? undefined, extents, changeIds, how: how.join('; ') };
       } catch (err) {
         await removeSnapshot(session, { ref: snapshot, name: snapshotName }).catch(() => undefined);
         throw err;
       }
     });
+  }
+
+  /** Turns changed-block tracking on where the VM supports it; says why not otherwise. */
+  private async startTracking(session: VimSession, vm: MoRef): Promise<{ on: true } | { on: false; why: string }> {
+    const state = await changeTrackingOf(session, vm);
+    if (state.enabled) return { on: true };
+    if (!state.supported) return { on: false, why: 'the VM does not support changed-block tracking' };
+    try {
+      await enableChangeTracking(session, vm);
+      return { on: true };
+    } catch (err) {
+      if (!(err instanceof VSphereError) || err.kind !== 'fault') throw err;
+      return { on: false, why: `changed-block tracking could not be turned on: ${err.message}` };
+    }
   }
 
   /** Removes the VM's snapshots named with `prefix`; answers how many there were. */
@@ -68,8 +125,8 @@ export class VmDiskSources {
     return ours.length;
   }
 
-  /** Reads the disk's descriptor and returns its flat extent's address, size and a ticket for it. */
-  private async flatExtent(session: VimSession, dcPath: string, fileName: string, capacityBytes: number): Promise<DatastoreExtent> {
+  /** Reads the disk's descriptor and returns its flat extent's address and size. */
+  private async flatExtent(session: VimSession, dcPath: string, fileName: string, capacityBytes: number): Promise<{ url: URL; sizeBytes: number }> {
     const where = parseDatastorePath(fileName);
     if (!where) throw new DiskNotReadable(`the disk's backing "${fileName}" is not a datastore path ([datastore] dir/file.vmdk)`);
     const descriptorUrl = datastoreUrl(session, dcPath, where.datastore, where.path);
@@ -81,7 +138,7 @@ export class VmDiskSources {
     const sizeBytes = flat.extent.sectors * SECTOR;
     if (sizeBytes < capacityBytes) throw new DiskNotReadable(`${fileName}: its extent holds ${sizeBytes} bytes, less than the disk's capacity ${capacityBytes}`);
     const extentUrl = datastoreUrl(session, dcPath, where.datastore, path.join(path.dirname(where.path), flat.extent.file));
-    return { url: extentUrl.href, ticket: await acquireTicket(session, extentUrl), sizeBytes };
+    return { url: extentUrl, sizeBytes };
   }
 
   private async withSession<T>(host: SourceHost, call: (session: VimSession, vm: MoRef, platform: VspherePlatform) => Promise<T>): Promise<T> {

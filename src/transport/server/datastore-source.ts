@@ -55,83 +55,164 @@ function classify(name: string, err: unknown): TransportFailure {
   return { cause: 'datastore-lost', message: `${name}: ${message}`, retryable: true };
 }
 
-/** Starts the download; resolves once the datastore answered 200 with a body of the disk's size. */
-function openExtent(extent: DatastoreExtent, agent: http.Agent, r: BlockReadRequest, name: string): Promise<AsyncIterable<PooledFrame>> {
-  const url = new URL(extent.url);
-  const get = url.protocol === 'https:' ? https.get : http.get;
+/** One GET of the extent, or of a range of it; resolves once the datastore answered with that body. */
+function get(url: URL, ticket: string, agent: http.Agent, signal: AbortSignal, sizeBytes: number, range?: { offset: number; length: number }): Promise<IncomingMessage> {
+  const send = url.protocol === 'https:' ? https.get : http.get;
+  const headers: Record<string, string> = { cookie: `vmware_cgi_ticket=${ticket}` };
+  if (range) headers.range = `bytes=${range.offset}-${range.offset + range.length - 1}`;
+  const expected = range?.length ?? sizeBytes;
   return new Promise((resolve, reject) => {
-    const req = get(url, { agent, signal: r.signal, headers: { cookie: `vmware_cgi_ticket=${extent.ticket}` } }, (res) => {
+    const req = send(url, { agent, signal, headers }, (res) => {
       const status = res.statusCode ?? 0;
-      const length = Number(res.headers['content-length']);
-      if (status !== 200) {
-        res.resume();
-        const why = status === 401 || status === 403 ? 'the ticket was refused (it is good for one request only)' : status === 404 ? 'the disk file is not there' : 'the download was refused';
-        return reject(new DatastoreRefused(status, `GET ${url.pathname} answered ${status}: ${why}`));
-      }
-      if (res.headers['content-length'] !== undefined && length !== extent.sizeBytes) {
+      const fail = (err: Error) => {
         res.destroy();
-        return reject(new DatastoreRefused(status, `${url.pathname} holds ${length} bytes; the disk has ${extent.sizeBytes}`));
+        reject(err);
+      };
+      // a range that is the whole file may come back whole
+      const whole = status === 200 && (!range || (range.offset === 0 && range.length === sizeBytes));
+      if (status !== (range && !whole ? 206 : 200)) {
+        const why = status === 401 || status === 403 ? 'the ticket was refused (it is good for one request only)' : status === 404 ? 'the disk file is not there' : status === 200 ? 'the range was ignored' : 'the download was refused';
+        return fail(new DatastoreRefused(status, `GET ${url.pathname}${range ? ` (${headers.range})` : ''} answered ${status}: ${why}`));
       }
-      resolve(frames(res, extent.sizeBytes, r, `${name}${url.pathname}`));
+      if (range && !whole && !res.headers['content-range']?.startsWith(`bytes ${range.offset}-`)) return fail(new DatastoreRefused(status, `GET ${url.pathname} (${headers.range}) answered another range: ${res.headers['content-range']}`));
+      const length = res.headers['content-length'];
+      if (length !== undefined && Number(length) !== expected) return fail(new DatastoreRefused(status, `${url.pathname} answered ${length} bytes; ${range ? 'the range has' : 'the disk has'} ${expected}`));
+      resolve(res);
     });
     req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no data within ${IDLE_TIMEOUT_MS / 1000} s`), { name: 'TimeoutError' })));
     req.on('error', reject);
   });
 }
 
-/** Cuts the download into blocks and yields the frames an agent would have sent for them. */
-async function* frames(res: IncomingMessage, size: number, r: BlockReadRequest, what: string): AsyncGenerator<PooledFrame> {
-  const { blockSize, known, pool } = r;
-  const blocks = blockCount(size, blockSize);
-  const lengthOf = (index: number) => Math.min(blockSize, size - index * blockSize);
-  const all = HashTable.unknown(blocks);
-  const summary = { sizeBytes: size, blocks, sentBlocks: 0, zeroBlocks: 0, unchangedBlocks: 0 };
-  let index = 0;
-  let fill = 0;
-  let wire = 0;
-  let block = blocks > 0 ? pool.take(lengthOf(0)) : undefined;
-  try {
-    for await (const chunk of res as AsyncIterable<Buffer>) {
-      wire += chunk.length;
-      for (let offset = 0; offset < chunk.length; ) {
-        if (!block) throw new Error(`${what} sent more than the disk's ${size} bytes`);
-        const n = Math.min(block.buf.length - fill, chunk.length - offset);
-        chunk.copy(block.buf, fill, offset, offset + n);
-        fill += n;
-        offset += n;
-        if (fill < block.buf.length) continue;
-
-        const hash = blockHash(block.buf);
-        all.hashes[index] = hash;
-        const full = block;
-        block = index + 1 < blocks ? pool.take(lengthOf(index + 1)) : undefined;
-        fill = 0;
-        if (known.hashes[index] === hash) {
-          summary.unchangedBlocks++;
-          pool.give(full.owned);
-          if (index % SCAN_EVERY === SCAN_EVERY - 1) yield { header: { type: FrameType.Scan, flags: 0, index: index + 1, hash: 0n, payloadBytes: 0 }, payload: EMPTY, wireBytes: takeWire() };
-        } else if (isZeroBlock(full.buf)) {
-          summary.zeroBlocks++;
-          yield { header: { type: FrameType.Zero, flags: 0, index, hash, payloadBytes: 0 }, payload: EMPTY, owned: full.owned, wireBytes: takeWire() };
-        } else {
-          summary.sentBlocks++;
-          yield { header: { type: FrameType.Data, flags: 0, index, hash, payloadBytes: full.buf.length }, payload: full.buf, owned: full.owned, wireBytes: takeWire() };
-        }
-        index++;
+/**
+ * Starts reading the extent: the whole of it, or only its changed ranges. Resolves once the first
+ * GET was answered, so that a refused ticket fails the start rather than the stream.
+ */
+async function openExtent(extent: DatastoreExtent, agent: http.Agent, r: BlockReadRequest, name: string): Promise<AsyncIterable<PooledFrame>> {
+  const url = new URL(extent.url);
+  const reader = new ExtentReader(extent.sizeBytes, r, `${name}${url.pathname}`);
+  if (extent.ticket) {
+    const res = await get(url, extent.ticket, agent, r.signal, extent.sizeBytes);
+    return (async function* () {
+      yield* reader.read(res, 0, extent.sizeBytes);
+      yield reader.end();
+    })();
+  }
+  const ranges = extent.ranges ?? [];
+  let next = ranges.length ? get(url, ranges[0].ticket, agent, r.signal, extent.sizeBytes, ranges[0]) : undefined;
+  if (next) await next;
+  return (async function* () {
+    for (const [i, range] of ranges.entries()) {
+      const res = await next!;
+      next = undefined;
+      yield* reader.skipTo(range.offset / r.blockSize);
+      yield* reader.read(res, range.offset, range.length);
+      if (i + 1 < ranges.length) {
+        // asked while this range is written; a stream abandoned meanwhile must not leave it unhandled
+        next = get(url, ranges[i + 1].ticket, agent, r.signal, extent.sizeBytes, ranges[i + 1]);
+        next.catch(() => undefined);
       }
     }
-    if (index < blocks) throw new Error(`${what} ended after ${index * blockSize + fill} of ${size} bytes`);
-    const end: ReadSummary = { ...summary, digest: all.digest() };
-    const json = Buffer.from(JSON.stringify(end));
-    yield { header: { type: FrameType.End, flags: 0, index: blocks, hash: 0n, payloadBytes: json.length }, payload: json, wireBytes: takeWire() };
-  } finally {
-    pool.give(block?.owned);
-    res.destroy();
+    yield* reader.skipTo(reader.blocks);
+    yield reader.end();
+  })();
+}
+
+/**
+ * Turns what is read of an extent into the frames an agent would have sent: each block read is
+ * hashed and handed on when it differs from the target's; blocks not read (outside the changed
+ * ranges) keep the target's hash.
+ */
+class ExtentReader {
+  readonly blocks: number;
+  private readonly all: HashTable;
+  private readonly summary;
+  private index = 0;
+  private wire = 0;
+
+  constructor(
+    private readonly size: number,
+    private readonly r: BlockReadRequest,
+    private readonly what: string,
+  ) {
+    this.blocks = blockCount(size, r.blockSize);
+    this.all = HashTable.unknown(this.blocks);
+    this.summary = { sizeBytes: size, blocks: this.blocks, sentBlocks: 0, zeroBlocks: 0, unchangedBlocks: 0 };
   }
 
-  function takeWire(): number {
-    const bytes = wire;
-    wire = 0;
+  /** Passes over the blocks up to `index` unread: as the target has them. */
+  *skipTo(index: number): Generator<PooledFrame> {
+    for (; this.index < index; this.index++) {
+      this.all.hashes[this.index] = this.r.known.hashes[this.index];
+      this.summary.unchangedBlocks++;
+      if (this.index % SCAN_EVERY === SCAN_EVERY - 1) yield this.scan();
+    }
+  }
+
+  /** Cuts a body of `length` bytes from byte `offset` (a block boundary) into blocks. */
+  async *read(res: IncomingMessage, offset: number, length: number): AsyncGenerator<PooledFrame> {
+    const { blockSize, pool } = this.r;
+    const end = Math.min(this.size, offset + length);
+    const lengthOf = (index: number) => Math.min(blockSize, end - index * blockSize);
+    this.index = offset / blockSize;
+    let fill = 0;
+    let block = offset < end ? pool.take(lengthOf(this.index)) : undefined;
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        this.wire += chunk.length;
+        for (let at = 0; at < chunk.length; ) {
+          if (!block) throw new Error(`${this.what} sent more than the ${length} bytes asked from byte ${offset}`);
+          const n = Math.min(block.buf.length - fill, chunk.length - at);
+          chunk.copy(block.buf, fill, at, at + n);
+          fill += n;
+          at += n;
+          if (fill < block.buf.length) continue;
+          const full = block;
+          block = (this.index + 1) * blockSize < end ? pool.take(lengthOf(this.index + 1)) : undefined;
+          fill = 0;
+          const frame = this.judge(full);
+          this.index++;
+          if (frame) yield frame;
+        }
+      }
+      if (block) throw new Error(`${this.what} ended after ${this.index * blockSize + fill - offset} of the ${end - offset} bytes asked from byte ${offset}`);
+    } finally {
+      pool.give(block?.owned);
+      res.destroy();
+    }
+  }
+
+  /** The block at `index`: unchanged (no frame, but now and then a Scan), zeros, or data. */
+  private judge(block: { buf: Buffer; owned?: Buffer }): PooledFrame | undefined {
+    const index = this.index;
+    const hash = blockHash(block.buf);
+    this.all.hashes[index] = hash;
+    if (this.r.known.hashes[index] === hash) {
+      this.summary.unchangedBlocks++;
+      this.r.pool.give(block.owned);
+      return index % SCAN_EVERY === SCAN_EVERY - 1 ? this.scan() : undefined;
+    }
+    if (isZeroBlock(block.buf)) {
+      this.summary.zeroBlocks++;
+      return { header: { type: FrameType.Zero, flags: 0, index, hash, payloadBytes: 0 }, payload: EMPTY, owned: block.owned, wireBytes: this.takeWire() };
+    }
+    this.summary.sentBlocks++;
+    return { header: { type: FrameType.Data, flags: 0, index, hash, payloadBytes: block.buf.length }, payload: block.buf, owned: block.owned, wireBytes: this.takeWire() };
+  }
+
+  private scan(): PooledFrame {
+    return { header: { type: FrameType.Scan, flags: 0, index: this.index + 1, hash: 0n, payloadBytes: 0 }, payload: EMPTY, wireBytes: this.takeWire() };
+  }
+
+  end(): PooledFrame {
+    const summary: ReadSummary = { ...this.summary, digest: this.all.digest() };
+    const json = Buffer.from(JSON.stringify(summary));
+    return { header: { type: FrameType.End, flags: 0, index: this.blocks, hash: 0n, payloadBytes: json.length }, payload: json, wireBytes: this.takeWire() };
+  }
+
+  private takeWire(): number {
+    const bytes = this.wire;
+    this.wire = 0;
     return bytes;
   }
 }

@@ -161,7 +161,10 @@ export async function runDiskCycle(input: DiskCycleInput): Promise<DiskResult> {
       if (!writeFailed) await writer.drain().catch(() => undefined);
       if (input.signal.aborted) throw new CycleCancelled();
       if (err instanceof CycleFailure || err instanceof CycleCancelled) throw err;
-      throw new CycleFailure({ ...input.source.classify(err), cause: input.source.lostCause, disk: disk.disk });
+      // a connection that broke mid-way is a lost source; a refusal (a later range's ticket) stays one
+      const failure = input.source.classify(err);
+      const lost = failure.cause === 'agent-unreachable' || failure.cause === 'datastore-unreachable' || failure.cause === 'agent-lost';
+      throw new CycleFailure({ ...failure, cause: lost ? input.source.lostCause : failure.cause, disk: disk.disk });
     }
     await writer.drain();
     if (!summary) {
