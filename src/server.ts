@@ -89,6 +89,8 @@ export async function startFerry(config: FerryConfig, log: Logger = createLogger
       plugins: [...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]), ApolloServerPluginDrainHttpServer({ httpServer }), ...noStorePlugins<GraphQLContext>()],
       formatError: maskUnexpectedErrors(log),
       includeStacktraceInErrorResponses: false,
+      // kept whatever NODE_ENV says (Apollo turns it off in production): frontends generate their types from it
+      introspection: true,
       // `ferry serve` handles SIGTERM/SIGINT itself and must finish closing (embedded PostgreSQL included)
       stopOnTerminationSignals: false,
     });

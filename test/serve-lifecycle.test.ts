@@ -282,6 +282,10 @@ describe('ferry serve with embedded PostgreSQL', () => {
     expect(typeof login.body.Data.Token).toBe('string');
     firstToken = login.body.Data.Token;
 
+    // `ferry serve` runs with NODE_ENV=production by default; introspection stays on for frontends' tooling
+    const introspection = await fetch(`${first.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${firstToken}` }, body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }) });
+    expect(await introspection.json()).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+
     expect(isPostmasterOf(first.pgPid, dataDir)).toBe(true);
     expect(first.proc.stderr()).toBe('');
   }, TEST_MS);
