@@ -6,6 +6,7 @@ import type { MoRef } from '../../drivers/vsphere/soap-xml.js';
 import { VSphereError } from '../../drivers/vsphere/vsphere-error.js';
 import { VimSession } from '../../drivers/vsphere/vim-session.js';
 import { flatExtentOf, parseVmdkDescriptor } from '../../drivers/vsphere/vmdk-descriptor.js';
+import type { VmDisk } from '../../drivers/vsphere/vm-hardware.js';
 import { createSnapshot, listSnapshots, removeSnapshot, snapshotDisks } from '../../drivers/vsphere/vm-snapshots.js';
 import type { DatastoreExtent } from '../../transport/protocol.js';
 import type { ServiceDeps } from '../context.js';
@@ -30,6 +31,8 @@ export interface VmDiskWanted {
   name: string;
   changeId?: string;
 }
+
+type Tracking = { on: true } | { on: false; why: string };
 
 const SECTOR = 512;
 /** Changed ranges read per disk and copy at most, each with its own ticket and request; closer ones are merged beyond that. */
@@ -68,29 +71,10 @@ export class VmDiskSources {
         for (const volume of volumes) {
           const disk = disks.find((d) => d.fileName === volume.name);
           if (!disk) throw new DiskNotReadable(`${volume.name} is no longer a disk of VM "${host.name}" (it has ${disks.map((d) => d.fileName).join(', ') || 'none'}): refresh the platform and create the task again`);
-          const { url, sizeBytes } = await this.flatExtent(session, dcPath, volume.name, disk.capacityBytes);
+          const plan = await this.readPlan(session, vm, snapshot, dcPath, tracking, volume, disk, blockSize);
+          extents.set(volume.name, plan.extent);
           changeIds.set(volume.name, tracking.on ? disk.changeId : undefined);
-          let ranges: { offset: number; length: number }[] | undefined;
-          let whole = !tracking.on ? `the whole disk (${tracking.why})` : !volume.changeId ? 'the whole disk' : !disk.changeId ? 'the whole disk (the snapshot reports no changeId)' : '';
-          if (!whole) {
-            try {
-              ranges = blockRanges(await queryChangedAreas(session, vm, snapshot, disk.key, sizeBytes, volume.changeId!), blockSize, sizeBytes, MAX_RANGES);
-            } catch (err) {
-              // a changeId vSphere no longer knows (tracking was reset): the whole disk, compared block by block
-              if (!(err instanceof VSphereError) || err.kind !== 'fault') throw err;
-              whole = `the whole disk (changed-block tracking answered ${err.fault ?? 'a fault'})`;
-            }
-          }
-          if (ranges) {
-            const tickets = [];
-            for (const range of ranges) tickets.push({ ...range, ticket: await acquireTicket(session, url) });
-            extents.set(volume.name, { url: url.href, sizeBytes, ranges: tickets });
-            const changed = ranges.reduce((n, r) => n + r.length, 0);
-            how.push(`${volume.name}: ${(changed / MiB).toFixed(1)} MiB changed of ${(sizeBytes / MiB).toFixed(0)} MiB (changed-block tracking)`);
-          } else {
-            extents.set(volume.name, { url: url.href, sizeBytes, ticket: await acquireTicket(session, url) });
-            how.push(`${volume.name}: ${whole}`);
-          }
+          how.push(`${volume.name}: ${plan.how}`);
         }
         return { certificateSha256: platform.certThumbprint ?? undefined, extents, changeIds, how: how.join('; ') };
       } catch (err) {
@@ -100,8 +84,31 @@ export class VmDiskSources {
     });
   }
 
+  /**
+   * What the transport reads of one disk: the ranges changed since the disk's changeId, each with
+   * a ticket; or the whole extent with one ticket, and why.
+   */
+  private async readPlan(session: VimSession, vm: MoRef, snapshot: MoRef, dcPath: string, tracking: Tracking, volume: VmDiskWanted, disk: VmDisk, blockSize: number): Promise<{ extent: DatastoreExtent; how: string }> {
+    const { url, sizeBytes } = await this.flatExtent(session, dcPath, volume.name, disk.capacityBytes);
+    let whole = !tracking.on ? `the whole disk (${tracking.why})` : !volume.changeId ? 'the whole disk' : !disk.changeId ? 'the whole disk (the snapshot reports no changeId)' : '';
+    if (!whole) {
+      try {
+        const ranges = blockRanges(await queryChangedAreas(session, vm, snapshot, disk.key, sizeBytes, volume.changeId!), blockSize, sizeBytes, MAX_RANGES);
+        const withTickets = [];
+        for (const range of ranges) withTickets.push({ ...range, ticket: await acquireTicket(session, url) });
+        const changed = ranges.reduce((n, r) => n + r.length, 0);
+        return { extent: { url: url.href, sizeBytes, ranges: withTickets }, how: `${(changed / MiB).toFixed(1)} MiB changed of ${(sizeBytes / MiB).toFixed(0)} MiB (changed-block tracking)` };
+      } catch (err) {
+        // a changeId vSphere no longer knows (tracking was reset): the whole disk, compared block by block
+        if (!(err instanceof VSphereError) || err.kind !== 'fault') throw err;
+        whole = `the whole disk (changed-block tracking answered ${err.fault ?? 'a fault'})`;
+      }
+    }
+    return { extent: { url: url.href, sizeBytes, ticket: await acquireTicket(session, url) }, how: whole };
+  }
+
   /** Turns changed-block tracking on where the VM supports it; says why not otherwise. */
-  private async startTracking(session: VimSession, vm: MoRef): Promise<{ on: true } | { on: false; why: string }> {
+  private async startTracking(session: VimSession, vm: MoRef): Promise<Tracking> {
     const state = await changeTrackingOf(session, vm);
     if (state.enabled) return { on: true };
     if (!state.supported) return { on: false, why: 'the VM does not support changed-block tracking' };

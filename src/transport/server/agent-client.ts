@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isNetworkError } from '../../util/network-errors.js';
 import { FrameParser, type PooledFrame } from '../frame-reader.js';
 import { API_PREFIX, baseUrl, DEFAULT_AGENT_PORT, parseAddress, type AgentInfo, type DiskSize, type HostFacts, type HostPort, type PairResponse, type ReadRequest, type TransportFailure } from '../protocol.js';
 import { PeerError, signedJson } from '../signed-http.js';
@@ -14,7 +15,6 @@ export class AgentFailure extends Error {
   }
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** Turns what went wrong reaching an agent into a failure with a cause. */
 export function classifyAgentError(agentAddr: string, err: unknown): AgentFailure {
@@ -24,9 +24,8 @@ export function classifyAgentError(agentAddr: string, err: unknown): AgentFailur
     if (err.status === 404) return new AgentFailure({ cause: 'disk-vanished', message: `agent ${agentAddr}: ${err.message}`, retryable: true });
     return new AgentFailure({ cause: 'agent-unreachable', message: `agent ${agentAddr} answered ${err.status}: ${err.message}`, retryable: true });
   }
-  const code = (err as NodeJS.ErrnoException).code ?? '';
   const message = (err as Error).message ?? String(err);
-  if (NETWORK_CODES.has(code) || /no answer/.test(message)) {
+  if (isNetworkError(err) || /no answer/.test(message)) {
     return new AgentFailure({ cause: 'agent-unreachable', message: `agent ${agentAddr} cannot be reached: ${message}`, retryable: true });
   }
   return new AgentFailure({ cause: 'agent-lost', message: `agent ${agentAddr}: ${message}`, retryable: true });

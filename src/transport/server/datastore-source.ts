@@ -3,6 +3,7 @@ import https from 'node:https';
 import { blockCount, blockHash, HashTable, isZeroBlock } from '../blocks.js';
 import type { PooledFrame } from '../frame-reader.js';
 import { FrameType, type CycleRequest, type DatastoreExtent, type ReadSummary, type TransportFailure } from '../protocol.js';
+import { isNetworkError } from '../../util/network-errors.js';
 import { CertificateRefused, pinnedAgent } from '../../util/pinned-agent.js';
 import type { BlockReadRequest, BlockSource } from './block-source.js';
 
@@ -10,7 +11,6 @@ import type { BlockReadRequest, BlockSource } from './block-source.js';
 const IDLE_TIMEOUT_MS = 60_000;
 /** Unchanged blocks between two Scan frames, so that progress moves while nothing is written. */
 const SCAN_EVERY = 64;
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 const EMPTY = Buffer.alloc(0);
 
 /** The datastore answered something other than the whole file. */
@@ -25,9 +25,9 @@ class DatastoreRefused extends Error {
 
 /**
  * A vSphere VM's disks, read over the datastore HTTP interface of its vCenter or ESXi host, with
- * no agent in the VM. Each disk is one GET of its flat extent; every block is hashed here and only
- * those that differ from the target's are handed on, so an incremental cycle downloads the whole
- * disk but writes only what changed.
+ * no agent in the VM: each disk is one GET of its flat extent, or, when changed-block tracking
+ * told the controller what changed, one ranged GET per changed range. Every block read is hashed
+ * here and only those that differ from the target's are handed on.
  */
 export function datastoreSource(request: CycleRequest): BlockSource {
   const first = new URL(request.disks[0].datastore!.url);
@@ -49,9 +49,8 @@ function classify(name: string, err: unknown): TransportFailure {
     return { cause: 'datastore-refused', message: `${name}: ${err.message}`, retryable: err.status === 401 || err.status === 403 || err.status >= 500 };
   }
   if (err instanceof CertificateRefused) return { cause: 'datastore-refused', message: `${name}: ${err.message}`, retryable: false };
-  const code = (err as NodeJS.ErrnoException).code ?? '';
   const message = (err as Error).message ?? String(err);
-  if (NETWORK_CODES.has(code) || (err as Error).name === 'TimeoutError') return { cause: 'datastore-unreachable', message: `${name} cannot be reached: ${message}`, retryable: true };
+  if (isNetworkError(err) || (err as Error).name === 'TimeoutError') return { cause: 'datastore-unreachable', message: `${name} cannot be reached: ${message}`, retryable: true };
   return { cause: 'datastore-lost', message: `${name}: ${message}`, retryable: true };
 }
 
