@@ -14,17 +14,18 @@ import { changeState } from '../task-changes.js';
 export async function startCycle(ctx: StepContext): Promise<StepOutcome> {
   const { em, task } = ctx;
   const transport = task.targetTransport.getEntity();
-  await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`ferry-transport-slots:${transport.id}`]);
-  const [{ running }] = await em.execute<{ running: string }[]>(`select count(*) as running from tasks where target_transport_id = ? and step = 'await-cycle' and id <> ?`, [transport.id, task.id]);
-  if (Number(running) >= Math.max(transport.maxSupportedTasks, 1)) throw new StepWait(2_000);
-
   const retry = task.actionState === ActionState.WaitSnapshot && task.snapTimes > 0;
-  if (task.actionState === ActionState.Snapshotted) await changeState(em, task, task.lastSync === LastSync.Requested ? 'final-sync-started' : 'next-cycle');
   const n = retry ? task.snapTimes : task.snapTimes + 1;
   const cycleId = cycleIdFor(task, n, retry);
   const kind = n === 1 && !retry ? 'full' : 'incremental';
   const disks = task.volumes.getItems().map((v) => ({ disk: v.volumeName, targetPath: v.device! }));
   const source = await sourceOf(ctx, cycleId, kind, disks);
+  // the slot is counted after the source is ready (a VM snapshot may take a while), so that other
+  // tasks' copies on this transport wait only for this check, not for vSphere
+  await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`ferry-transport-slots:${transport.id}`]);
+  const [{ running }] = await em.execute<{ running: string }[]>(`select count(*) as running from tasks where target_transport_id = ? and step = 'await-cycle' and id <> ?`, [transport.id, task.id]);
+  if (Number(running) >= Math.max(transport.maxSupportedTasks, 1)) throw new StepWait(2_000);
+  if (task.actionState === ActionState.Snapshotted) await changeState(em, task, task.lastSync === LastSync.Requested ? 'final-sync-started' : 'next-cycle');
   const client = await ctx.transport();
   const status = await inTransport(transport.mgntAddr, () =>
     client.startCycle({ cycleId, taskId: task.id, ...source, kind, compress: task.isCompressed, ...(task.qosLimit ? { qosMBps: task.qosLimit } : {}) }),
