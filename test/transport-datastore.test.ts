@@ -10,6 +10,7 @@ import { PeerError } from '../src/transport/signed-http.js';
 import type { TransportClient } from '../src/transport/transport-client.js';
 import { EventSink, pairedTransport, rewriteBlocks, sha256, spawnFerry, waitForCycle, type FerryProcess } from './support/transport-fixture.js';
 import { spawnVcsim, type VcsimProcess } from './support/vcsim.js';
+import { sleep } from './support/wait.js';
 
 const MiB = 1024 * 1024;
 const DISK_MB = 16;
@@ -120,6 +121,25 @@ describe('a transport reading a vSphere VM disk from its datastore, without an a
     expect(failed.error).toMatchObject({ cause: 'datastore-refused', retryable: true });
     expect(failed.error!.message).toMatch(/answered 401: the ticket was refused/);
     expect(failed.disks[0].writtenBytes).toBe(0);
+  });
+
+  it('after a crash of the transport, the resumed copy fails as refused: its ticket was spent, the controller must start a new one', async () => {
+    await rewriteBlocks(flatFile, Array.from({ length: DISK_MB }, (_, i) => i));
+    const request = await cycle(path.join(dir, 'crash.target'), { qosMBps: 4 });
+    await client.startCycle(request);
+    for (let written = 0; written < 2 * MiB; await sleep(100)) {
+      written = (await client.status()).cycles.find((c) => c.cycleId === request.cycleId)!.disks[0].writtenBytes;
+    }
+    await transport.stop(true);
+    transport = await spawnFerry('transport', transport.args, transport.port);
+    const resumed = await waitForCycle(client, request.cycleId);
+    expect(resumed.state).toBe('failed');
+    expect(resumed.error).toMatchObject({ cause: 'datastore-refused', retryable: true });
+    // a new copy with a fresh ticket keeps what was written and completes
+    const again = await run(await cycle(path.join(dir, 'crash.target'), { kind: 'incremental' }));
+    expect(again.state).toBe('finished');
+    expect(again.disks[0].sentBlocks).toBeLessThan(DISK_MB);
+    expect(await sha256(path.join(dir, 'crash.target'))).toBe(await sha256(flatFile));
   });
 
   it('refuses a server whose certificate is not the pinned one, without sending the ticket', async () => {
