@@ -107,6 +107,16 @@ export class VimSession {
     }
   }
 
+  /** Logs in, runs `call` with the session, and logs out whatever happened. */
+  static async with<T>(options: VimOptions, call: (session: VimSession) => Promise<T>): Promise<T> {
+    const session = await VimSession.open(options);
+    try {
+      return await call(session);
+    } finally {
+      await session.close();
+    }
+  }
+
   get isVcenter(): boolean {
     return this.about.apiType === 'VirtualCenter';
   }

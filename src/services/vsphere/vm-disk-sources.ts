@@ -152,11 +152,7 @@ export class VmDiskSources {
     if (!host.platform || !host.vmMoref) throw new DiskNotReadable(`source host "${host.name}" is not a vSphere VM`);
     if (host.missing) throw new DiskNotReadable(`VM "${host.name}" is no longer in its platform's inventory`);
     const platform = await this.deps.orm.em.fork().findOneOrFail(VspherePlatform, { id: host.platform.id });
-    const session = await VimSession.open(platformSessionOptions(this.deps.sealer, platform));
-    try {
-      return await call(session, { type: 'VirtualMachine', value: host.vmMoref }, platform);
-    } finally {
-      await session.close();
-    }
+    const vm: MoRef = { type: 'VirtualMachine', value: host.vmMoref };
+    return VimSession.with(platformSessionOptions(this.deps.sealer, platform), (session) => call(session, vm, platform));
   }
 }

@@ -211,22 +211,11 @@ export class VSphereService {
   }
 
   private async readAll(options: VimOptions): Promise<Result<{ inventory: Inventory }>> {
-    return fromVSphere(async () => {
-      const session = await VimSession.open(options);
-      try {
-        return { inventory: await readInventory(session) };
-      } finally {
-        await session.close();
-      }
-    });
+    return fromVSphere(() => VimSession.with(options, async (session) => ({ inventory: await readInventory(session) })));
   }
 
   private async tryLogin(options: VimOptions): Promise<Result<null>> {
-    return fromVSphere(async () => {
-      const session = await VimSession.open(options);
-      await session.close();
-      return null;
-    });
+    return fromVSphere(() => VimSession.with(options, async () => null));
   }
 
   private sessionOptions(platform: VspherePlatform): VimOptions {
